@@ -1,0 +1,3 @@
+"""The append-only, hash-chained audit log.
+
+Filled by later issues; see docs/architecture.md."""

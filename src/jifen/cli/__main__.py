@@ -1,0 +1,5 @@
+import sys
+
+from jifen.cli import main
+
+sys.exit(main())

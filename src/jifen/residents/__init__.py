@@ -1,0 +1,3 @@
+"""Residents and residence permits (居住证), permit status history.
+
+Filled by later issues; see docs/architecture.md."""

@@ -13,6 +13,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 #: Sub-commands served by the pure packages, module -> ``register(subparsers)``.
 ENGINE_COMMANDS = {
@@ -34,6 +35,11 @@ def iso_date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(
             f"{value!r} is not a valid date (expected YYYY-MM-DD)"
         ) from None
+
+
+def china_today() -> dt.date:
+    """Today's date in China (the platform's dates are Asia/Shanghai calendar days)."""
+    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 def build_parser() -> argparse.ArgumentParser:

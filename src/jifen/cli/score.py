@@ -1,0 +1,140 @@
+"""``jifen score PROFILE.json``: the calculator on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from jifen.cli import CommandError, china_today, iso_date
+from jifen.engine import (
+    NoPolicyInForce,
+    PolicyError,
+    ProfileError,
+    ScoreResult,
+    evaluate,
+    load_policies,
+)
+from jifen.engine.result import money
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "score",
+        help="score a profile (score profile format v1) and explain every point",
+        description="Score a profile. Amounts are exact decimals with two places.",
+    )
+    parser.add_argument("profile", metavar="PROFILE.json", help="the profile file, or - for stdin")
+    parser.add_argument(
+        "--on", type=iso_date, metavar="DATE", help="evaluation date (default: today in China)"
+    )
+    parser.add_argument(
+        "--review-date", type=iso_date, metavar="DATE", help="review date for deduction windows"
+    )
+    parser.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        metavar="VERSION",
+        help="use this policy version instead of the one in force (repeatable, one per tier)",
+    )
+    parser.add_argument("--policy-dir", type=Path, metavar="DIR", help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--lang", choices=("en", "zh"), default="en", help="language of the reasons in the table"
+    )
+    parser.set_defaults(handler=handle)
+
+
+def read_profile(name: str) -> Any:
+    """The profile's JSON, numbers with a fraction read as Decimal (never float)."""
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CommandError(f"{name}: file not found") from None
+    except IsADirectoryError:
+        raise CommandError(f"{name}: is a directory, not a profile file") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{name}: not UTF-8 text") from None
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise CommandError(
+            f"{name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+
+
+def handle(args: argparse.Namespace) -> int:
+    data = read_profile(args.profile)
+    on = args.on or china_today()
+    try:
+        policies = load_policies(args.policy_dir)
+        selection = policies.select(on, pinned=args.policy)
+        result = evaluate(data, on, args.review_date or on, selection)
+    except ProfileError as exc:
+        raise CommandError(f"invalid profile: {exc}") from None
+    except (PolicyError, NoPolicyInForce) as exc:
+        raise CommandError(str(exc)) from None
+    if args.review_date and args.review_date < on:
+        print(
+            f"note: review date {args.review_date} is before the evaluation date {on}",
+            file=sys.stderr,
+        )
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_table(result, args.lang))
+    return 0
+
+
+def _facts_text(facts: dict[str, Any]) -> str:
+    if "facts" in facts:
+        refs = ", ".join(f["ref"] for f in facts["facts"])
+        return f"{refs} (Σ {facts['quantity']})"
+    parts = [facts["ref"]] if "ref" in facts else []
+    parts += [f"{k}={v}" for k, v in facts.items() if k not in ("ref", "rule") and v is not None]
+    return " ".join(parts)
+
+
+def render_table(result: ScoreResult, lang: str = "en") -> str:
+    """A readable table: item, rule, facts, points, reason."""
+    sel = result.policy
+    out = [
+        f"policy      provincial {sel.provincial.id} ({sel.provincial.hash[:12]}), "
+        f"city {sel.city.id} ({sel.city.hash[:12]})",
+        f"hash        {sel.hash}",
+        f"dates       evaluation {result.evaluation_date}, review {result.review_date}",
+    ]
+    if sel.reference_values:
+        out.append(
+            "NOTE        city point values are REFERENCE VALUES (参考值), not the official table"
+        )
+    rows = [("item", "rule", "facts", "points", "reason")]
+    for line in result.explanation:
+        reason = line.reason_zh if lang == "zh" else line.reason
+        sign = "-" if line.section == "deduction" and line.points else ""
+        rows.append(
+            (
+                f"{line.section}/{line.item}" if line.rule is None else line.item,
+                line.rule or "",
+                _facts_text(line.facts),
+                f"{sign}{money(line.points)}",
+                f"[{line.status}] {reason}",
+            )
+        )
+    widths = [min(max(len(r[i]) for r in rows), cap) for i, cap in enumerate((28, 30, 34, 8))]
+    out.append("")
+    for row in rows:
+        cells = [row[i][: widths[i]].ljust(widths[i]) for i in range(3)]
+        cells.append(row[3].rjust(widths[3]))
+        out.append("  ".join([*cells, row[4]]).rstrip())
+    out.append("")
+    out.append(
+        f"TOTAL {money(result.total)} = provincial {money(result.provincial_total)} "
+        f"+ city bonus {money(result.city_bonus_total)} − deductions "
+        f"{money(result.deductions_total)}"
+    )
+    return "\n".join(out)

@@ -1,0 +1,1 @@
+"""Synthetic data for benchmarks, demos and tests: plausible, never real people."""

@@ -28,6 +28,7 @@ test: .venv/bin/jifen
 	.venv/bin/pytest -q -p no:cacheprovider
 
 lint: .venv/bin/jifen
+	@mkdir -p var
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/jifen makemigrations --check --dry-run

@@ -220,8 +220,12 @@ class _Evaluation:
             {"acts": len(acts)},
             deductions_total,
             Status.TOTAL,
-            f"{len(acts)} act(s) deducted: −{_n(deductions_total)} (deductions have no cap)",
-            f"扣分{len(acts)}项：−{_n(deductions_total)}分（扣分不设上限）",
+            f"{len(acts)} act(s) deducted: −{_n(deductions_total)} (deductions have no cap)"
+            if acts
+            else "no deductions: 0",
+            f"扣分{len(acts)}项：−{_n(deductions_total)}分（扣分不设上限）"
+            if acts
+            else "无扣分：0分",
         )
         arithmetic = f"{_n(provincial_total)} + {_n(city_total)} − {_n(deductions_total)}"
         if raw_total < 0:
@@ -352,14 +356,17 @@ class _Evaluation:
             return ZERO
         levels = rule.levels
         policy = self.selection.provincial if section == "provincial" else self.selection.city
-        best = max(codes, key=lambda code: (levels.get(code, ZERO), -codes.index(code)))
+        # Sorted so that which of two equal levels is "the one counted" never depends on order.
+        codes.sort()
+        best_at = max(range(len(codes)), key=lambda i: (levels.get(codes[i], ZERO), -i))
+        best = codes[best_at]
         best_points = levels.get(best, ZERO)
         best_label = policy.label(best)
-        for code in codes:
+        for at, code in enumerate(codes):
             points = levels.get(code, ZERO)
             facts = {rule.field: code}
             label = policy.label(code)
-            if code == best:
+            if at == best_at:
                 if best_points:
                     extra = " (the highest level counts)" if len(codes) > 1 else ""
                     extra_zh = "（按最高等级计分）" if len(codes) > 1 else ""
@@ -400,7 +407,8 @@ class _Evaluation:
                 how_zh = f"（自{since}至{self.on}满月数）"
         if quantity is None:
             self.line(section, item.code, rule.ref, facts, ZERO, Status.NO_DATA,
-                      f"no {rule.field} data: 0", f"无{item.name.zh}数据：0分")  # fmt: skip
+                      f"no {' or '.join(filter(None, (rule.field, rule.months_since_field)))} "
+                      "data: 0", f"无{item.name.zh}数据：0分")  # fmt: skip
             return ZERO
         units = Decimal(quantity) // rule.unit
         points = units * rule.points
@@ -502,9 +510,11 @@ class _Evaluation:
     # --- deductions ---------------------------------------------------------------------
 
     def score_deductions(self, city: Policy) -> tuple[list[Act], Decimal]:
-        counted: dict[str, tuple[DeductionFact, Decimal]] = {}
-        order: list[str] = []
-        pending: list[tuple[DeductionFact, Decimal, str]] = []
+        # Keyed by ("act", id) or, for a fact without an act, ("fact", index): an act id can
+        # never collide with a fact that names no act.
+        counted: dict[tuple[str, str | int], tuple[DeductionFact, Decimal]] = {}
+        order: list[tuple[str, str | int]] = []
+        pending: list[tuple[DeductionFact, Decimal, tuple[str, str | int]]] = []
         for fact in sorted(self.profile.deductions, key=_deduction_sort_key):
             deduction = city.deductions_by_code[fact.rule]
             if deduction.while_listed:
@@ -514,7 +524,7 @@ class _Evaluation:
             if excluded is not None:
                 self.line("deduction", "deductions", fact.rule, fact.as_dict(), ZERO, *excluded)
                 continue
-            key = fact.act if fact.act is not None else f"#{fact.index}"
+            key = ("act", fact.act) if fact.act is not None else ("fact", fact.index)
             current = counted.get(key)
             if current is None:
                 order.append(key)

@@ -219,8 +219,9 @@ def _canonical(value: Any) -> Any:
         return {str(k): _canonical(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_canonical(v) for v in value]
-    if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        # 5, 5.0 and 5.00 are the same value and must give the same hash.
+        return format(Decimal(value).normalize(), "f")
     if isinstance(value, dt.date):
         return value.isoformat()
     return value

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from jifen.engine.profile import is_iso_date
+
 #: Sub-commands served by the pure packages, module -> ``register(subparsers)``.
 ENGINE_COMMANDS = {
     "score": "jifen.cli.score",
@@ -30,6 +32,8 @@ class CommandError(Exception):
 def iso_date(value: str) -> dt.date:
     """argparse type for an ISO date (YYYY-MM-DD)."""
     try:
+        if not is_iso_date(value):
+            raise ValueError(value)
         return dt.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(

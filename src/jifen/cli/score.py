@@ -49,6 +49,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
+class DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json would keep the last of two equal keys; the profile format ignores nothing silently.
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKey(key)
+        out[key] = value
+    return out
+
+
 def read_profile(name: str) -> Any:
     """The profile's JSON, numbers with a fraction read as Decimal (never float)."""
     try:
@@ -60,7 +76,9 @@ def read_profile(name: str) -> Any:
     except UnicodeDecodeError:
         raise CommandError(f"{name}: not UTF-8 text") from None
     try:
-        return json.loads(text, parse_float=Decimal)
+        return json.loads(text, parse_float=Decimal, object_pairs_hook=_unique_keys)
+    except DuplicateKey as exc:
+        raise CommandError(f"invalid profile: {exc.key}: given twice") from None
     except json.JSONDecodeError as exc:
         raise CommandError(
             f"{name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"

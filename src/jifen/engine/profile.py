@@ -30,6 +30,9 @@ PROFILE_KEYS = frozenset(
 )
 CITY_FACT_KEYS = frozenset({"rule", "level", "quantity", "date", "source"})
 DEDUCTION_FACT_KEYS = frozenset({"rule", "act", "date", "until", "source"})
+#: No month count, hour count or yuan amount in a real profile comes near this; refusing
+#: larger numbers keeps every computation inside exact decimal precision.
+MAX_QUANTITY = 10**12
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -101,6 +104,11 @@ class Profile:
     deductions: tuple[DeductionFact, ...] = ()
 
 
+def is_iso_date(text: str) -> bool:
+    """True for the one accepted spelling of a date, ``YYYY-MM-DD`` (not ``20250601``)."""
+    return bool(_ISO_DATE.match(text))
+
+
 def parse_date(value: Any, field: str) -> dt.date:
     """An ISO date (``YYYY-MM-DD``) or a ``date``; anything else names the field."""
     if isinstance(value, dt.datetime):
@@ -129,6 +137,8 @@ def parse_quantity(value: Any, field: str, whole: bool = False) -> Decimal:
         raise ProfileError(field, f"must be a finite number, got {value!r}") from None
     if number < 0:
         raise ProfileError(field, f"must not be negative, got {value}")
+    if number > MAX_QUANTITY:
+        raise ProfileError(field, f"is implausibly large (more than {MAX_QUANTITY:,})")
     if whole and number != number.to_integral_value():
         raise ProfileError(field, f"must be a whole number, got {value}")
     return number

@@ -8,7 +8,8 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.test import RequestFactory
 
@@ -19,6 +20,8 @@ from jifen.audit.errors import AuditWriteError, InvalidAuditEntry, MissingActor
 from jifen.audit.hashing import GENESIS_HASH, compute_entry_hash
 from jifen.audit.models import AuditEntry
 from jifen.audit.services import record
+
+User = get_user_model()
 
 pytestmark = pytest.mark.django_db
 
@@ -76,9 +79,9 @@ def test_entries_are_chained_with_gap_free_sequences(write_entries):
 
 
 def test_a_model_instance_is_referenced_by_label_and_primary_key():
-    user = User.objects.create_user(username="clerk-wutong")
+    user = User.objects.create_user(username="clerk-wutong", role="center")
     entry = record("account.created", actor=FEED, obj=user, occurred_at=T0)
-    assert (entry.object_type, entry.object_id) == ("auth.user", str(user.pk))
+    assert (entry.object_type, entry.object_id) == ("accounts.user", str(user.pk))
 
 
 def test_an_ipv4_mapped_address_is_stored_as_ipv4_and_still_verifies():
@@ -198,11 +201,13 @@ def test_an_invalid_field_is_refused_and_nothing_is_written(kwargs, field):
 
 
 def test_obj_and_an_explicit_object_reference_are_exclusive():
-    user = User.objects.create_user(username="u1")
+    user = User.objects.create_user(username="u1", role="center")
     with pytest.raises(InvalidAuditEntry, match="not both"):
         record("account.created", actor=FEED, obj=user, object_id="1", occurred_at=T0)
     with pytest.raises(InvalidAuditEntry, match="saved"):
-        record("account.created", actor=FEED, obj=User(username="u2"), occurred_at=T0)
+        record(
+            "account.created", actor=FEED, obj=User(username="u2", role="center"), occurred_at=T0
+        )
 
 
 # --- failure fails the caller --------------------------------------------------------------
@@ -210,7 +215,7 @@ def test_obj_and_an_explicit_object_reference_are_exclusive():
 
 def test_an_invalid_entry_rolls_back_the_callers_change():
     with pytest.raises(InvalidAuditEntry), transaction.atomic():
-        User.objects.create_user(username="clerk")
+        User.objects.create_user(username="clerk", role="center")
         record("not a code", actor=FEED, occurred_at=T0)
     assert not User.objects.filter(username="clerk").exists()
     assert not AuditEntry.objects.exists()
@@ -223,7 +228,7 @@ def test_a_database_failure_of_the_audit_write_rolls_back_the_callers_change(
     # A stale head makes the insert collide with entry #1 (unique sequence).
     monkeypatch.setattr(chain, "chain_head", lambda using: (0, GENESIS_HASH))
     with pytest.raises(IntegrityError), transaction.atomic():
-        User.objects.create_user(username="clerk")
+        User.objects.create_user(username="clerk", role="center")
         record("account.created", actor=FEED, occurred_at=T0)
     assert not User.objects.filter(username="clerk").exists()
     assert AuditEntry.objects.count() == 2
@@ -234,7 +239,7 @@ def test_an_entry_that_does_not_verify_after_storing_is_not_kept(monkeypatch):
     calls = iter([real, lambda entry: "0" * 64])  # seal correctly, then "read back" wrong
     monkeypatch.setattr(services, "compute_entry_hash", lambda entry: next(calls)(entry))
     with pytest.raises(AuditWriteError), transaction.atomic():
-        User.objects.create_user(username="clerk")
+        User.objects.create_user(username="clerk", role="center")
         record("account.created", actor=FEED, occurred_at=T0)
     assert not User.objects.filter(username="clerk").exists()
     assert not AuditEntry.objects.exists()

@@ -44,7 +44,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "jifen.web",
+    "jifen.org",
     "jifen.residents",
+    "jifen.accounts",
+    "jifen.facts",
+    "jifen.jobs",
     "jifen.feeds",
     "jifen.scores",
     "jifen.claims",
@@ -88,6 +92,7 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -128,3 +133,14 @@ SPECTACULAR_SETTINGS = {
 
 #: Where policy versions (YAML) and calendar notices live; see docs/architecture.md.
 JIFEN_POLICY_DIR = Path(os.environ.get("JIFEN_POLICY_DIR", BASE_DIR / "policies"))
+
+# --- Field encryption (security.md "Data"): versioned AEAD keys and a separate index key. ---
+# Development keys exist only so the embedded default runs; production refuses to start
+# without real ones (generate with `python -m jifen.crypto genkey`).
+_DEV_FIELD_KEYS = "1:ZGV2LW9ubHktZmllbGQta2V5LTAwMDAwMDAwMDAwMDA="
+_DEV_INDEX_KEY = "ZGV2LW9ubHktaW5kZXgta2V5LTExMTExMTExMTExMTExMTE="
+JIFEN_FIELD_KEYS = os.environ.get("JIFEN_FIELD_KEYS") or (_DEV_FIELD_KEYS if DEBUG else "")
+JIFEN_FIELD_KEY_CURRENT = int(os.environ.get("JIFEN_FIELD_KEY_CURRENT", "1"))
+JIFEN_INDEX_KEY = os.environ.get("JIFEN_INDEX_KEY") or (_DEV_INDEX_KEY if DEBUG else "")
+if not (JIFEN_FIELD_KEYS and JIFEN_INDEX_KEY):
+    raise RuntimeError("JIFEN_FIELD_KEYS and JIFEN_INDEX_KEY must be set when JIFEN_DEBUG is off")

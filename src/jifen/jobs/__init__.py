@@ -1,0 +1,1 @@
+"""The database-backed job queue (no broker): atomic claims, recorded runs."""

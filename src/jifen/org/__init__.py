@@ -1,0 +1,1 @@
+"""Towns, departments and the routing table (department -> rules it is responsible for)."""

@@ -1,4 +1,4 @@
-"""verify_chain and ``jifen verify_audit``: intact chains pass, tampering is located."""
+"""verify_chain and ``jifen audit verify``: intact chains pass, tampering is located."""
 
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ def test_a_range_is_verified_and_linked_to_the_entry_before_it(
 
 def test_the_command_prints_the_head_of_an_intact_chain(write_entries, capsys):
     entries = write_entries(3)
-    call_command("verify_audit")
+    call_command("audit", "verify")
     out = capsys.readouterr().out
     assert "audit chain OK: 3 entries verified" in out
     assert entries[-1].entry_hash in out
@@ -134,14 +134,14 @@ def test_the_command_fails_on_a_broken_chain(write_entries, triggers_dropped, ra
     with triggers_dropped():
         raw_sql("UPDATE audit_auditentry SET result = 'denied' WHERE sequence = 2")
     with pytest.raises(CommandError, match=r"BROKEN at entry #2: content_changed") as raised:
-        call_command("verify_audit")
+        call_command("audit", "verify")
     assert raised.value.returncode == 1
 
 
 @pytest.mark.skipif(
     connection.vendor != "sqlite", reason="runs the CLI on its own SQLite file; once is enough"
 )
-def test_jifen_verify_audit_exits_non_zero_when_tampered(tmp_path):
+def test_jifen_audit_verify_exits_non_zero_when_tampered(tmp_path):
     env = {**os.environ, "JIFEN_VAR_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
     jifen = [sys.executable, "-m", "jifen.cli"]
@@ -159,7 +159,7 @@ def test_jifen_verify_audit_exits_non_zero_when_tampered(tmp_path):
         "           occurred_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), data={'i': i})\n"
     )
     assert run("shell", "-c", script).returncode == 0
-    intact = run("verify_audit")
+    intact = run("audit", "verify")
     assert intact.returncode == 0, intact.stderr
     assert "3 entries verified" in intact.stdout
 
@@ -168,6 +168,6 @@ def test_jifen_verify_audit_exits_non_zero_when_tampered(tmp_path):
         database.execute("DROP TRIGGER audit_auditentry_no_update")
         database.execute("UPDATE audit_auditentry SET data = '{\"i\": 7}' WHERE sequence = 2")
     database.close()
-    broken = run("verify_audit")
+    broken = run("audit", "verify")
     assert broken.returncode == 1
     assert "BROKEN at entry #2" in broken.stderr

@@ -6,7 +6,7 @@ integrity error (Django's ``IntegrityError``), so callers see the same exception
 
 These triggers stop mistakes and casual edits, not the table's owner, who can drop them: in
 production the application's role should also lack UPDATE, DELETE and TRUNCATE on the table,
-and the hash chain (``jifen verify_audit``) detects changes made by whoever could.
+and the hash chain (``jifen audit verify``) detects changes made by whoever could.
 
 Changing this SQL needs a new migration that drops the old triggers and installs the new
 ones; migration ``0002`` calls these functions.

@@ -1,4 +1,4 @@
-"""``jifen verify_audit``: recompute the audit hash chain and report the first break."""
+"""``jifen audit verify``: recompute the audit hash chain and report the first break."""
 
 from __future__ import annotations
 
@@ -18,14 +18,16 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        verify = actions.add_parser("verify", help="verify the hash chain")
+        verify.add_argument(
             "--from-sequence",
             type=int,
             default=None,
             metavar="N",
             help="verify entries N onwards only, linked to the stored hash of entry N-1",
         )
-        parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="database alias")
+        verify.add_argument("--database", default=DEFAULT_DB_ALIAS, help="database alias")
 
     def handle(self, *args: Any, **options: Any) -> None:
         entries = AuditEntry.objects.using(options["database"])

@@ -21,8 +21,12 @@ $(UV):
 run: .venv/bin/jifen
 	@mkdir -p var
 	.venv/bin/jifen migrate --no-input
-	@echo "jifen is running at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	.venv/bin/jifen runserver $(HOST):$(PORT)
+	.venv/bin/jifen demo load --if-empty
+	@# A background worker beside the web server (scores recomputed after feed imports).
+	@.venv/bin/jifen worker > var/worker.log 2>&1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	echo "jifen is running at http://$(HOST):$(PORT)/  (Ctrl-C to stop; demo accounts in README.md)"; \
+	.venv/bin/jifen runserver --noreload $(HOST):$(PORT)
 
 test: .venv/bin/jifen
 	.venv/bin/pytest -q -p no:cacheprovider

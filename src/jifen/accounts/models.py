@@ -47,6 +47,12 @@ class User(AbstractUser):
     )
     failed_logins = models.PositiveIntegerField(_("consecutive failed logins"), default=0)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    # The hourly ceiling on failures (security.md): failures counted in a fixed one-hour window
+    # that starts at the first failure after the previous window ended.
+    failure_window_started_at = models.DateTimeField(
+        _("failure window started at"), null=True, blank=True
+    )
+    failures_in_window = models.PositiveIntegerField(_("failures in the window"), default=0)
 
     objects = UserManager()
 
@@ -82,6 +88,11 @@ class User(AbstractUser):
                 ),
             )
         ]
+
+    @property
+    def is_staff_member(self) -> bool:
+        """A clerk, reviewer or center administrator (the workbench users)."""
+        return self.role in {Role.CLERK, Role.REVIEWER, Role.CENTER}
 
     @property
     def unit_code(self) -> str:

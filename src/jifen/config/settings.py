@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "jifen.accounts",
     "jifen.facts",
     "jifen.jobs",
+    "jifen.demo",
     "jifen.feeds",
     "jifen.scores",
     "jifen.claims",
@@ -64,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication (needs the user) and messages (says why the session ended).
+    "jifen.accounts.sessions.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -93,6 +96,26 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# The only backend: Django's password check behind the lock-out rules (jifen.accounts.lockout),
+# so that every login path (login page, admin) is protected and audited.
+AUTHENTICATION_BACKENDS = ["jifen.accounts.backends.LockoutBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:landing"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Login protection and session lifetime (security.md "Identity and sessions").
+JIFEN_LOGIN_MAX_CONSECUTIVE_FAILURES = int(
+    os.environ.get("JIFEN_LOGIN_MAX_CONSECUTIVE_FAILURES", "5")
+)
+JIFEN_LOGIN_LOCK_MINUTES = int(os.environ.get("JIFEN_LOGIN_LOCK_MINUTES", "30"))
+JIFEN_LOGIN_MAX_FAILURES_PER_HOUR = int(os.environ.get("JIFEN_LOGIN_MAX_FAILURES_PER_HOUR", "100"))
+JIFEN_SESSION_IDLE_SECONDS = int(os.environ.get("JIFEN_SESSION_IDLE_SECONDS", str(30 * 60)))
+JIFEN_SESSION_ABSOLUTE_SECONDS = int(
+    os.environ.get("JIFEN_SESSION_ABSOLUTE_SECONDS", str(12 * 60 * 60))
+)
+# The store forgets a session at the absolute lifetime at the latest; the middleware enforces
+# both limits from stamps kept in the session.
+SESSION_COOKIE_AGE = JIFEN_SESSION_ABSOLUTE_SECONDS
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -102,6 +125,10 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "jifen.accounts.password_validation.CharacterClassesValidator",
+        "OPTIONS": {"min_classes": 3},
+    },
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -120,15 +147,39 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Production (JIFEN_DEBUG off) is served over HTTPS only: secure cookies, HTTPS redirect, HSTS.
+# JIFEN_SECURE_SSL_REDIRECT=false when a reverse proxy already redirects.
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_SSL_REDIRECT = _env_bool("JIFEN_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = int(os.environ.get("JIFEN_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = _env_bool("JIFEN_HSTS_PRELOAD", not DEBUG)
+if os.environ.get("JIFEN_BEHIND_TLS_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # People use their session (CSRF-checked); department systems use the feeds' own tokens.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "jifen API",
-    "DESCRIPTION": "Tongxiang New Citizen Points platform",
+    "DESCRIPTION": "Tongxiang New Citizen Points platform: resident self-service, staff "
+    "look-ups (scoped to the user), department feed imports (department tokens), and the "
+    "calculator.",
     "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PermitStatusEnum": "jifen.residents.models.PermitStatus",
+        "ScoreStatusEnum": "jifen.scores.models.ScoreStatus",
+    },
 }
 
 #: Where policy versions (YAML) and calendar notices live; see docs/architecture.md.
@@ -144,3 +195,6 @@ JIFEN_FIELD_KEY_CURRENT = int(os.environ.get("JIFEN_FIELD_KEY_CURRENT", "1"))
 JIFEN_INDEX_KEY = os.environ.get("JIFEN_INDEX_KEY") or (_DEV_INDEX_KEY if DEBUG else "")
 if not (JIFEN_FIELD_KEYS and JIFEN_INDEX_KEY):
     raise RuntimeError("JIFEN_FIELD_KEYS and JIFEN_INDEX_KEY must be set when JIFEN_DEBUG is off")
+
+#: The demo data set (with its published passwords) may only be loaded in development.
+JIFEN_DEMO_ALLOWED = DEBUG

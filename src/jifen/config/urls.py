@@ -3,5 +3,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("jifen.accounts.urls")),
+    path("api/feeds/", include("jifen.feeds.urls")),
+    path("api/", include("jifen.api.urls")),
     path("", include("jifen.web.urls")),
 ]

@@ -22,6 +22,7 @@ class FeedBatch(models.Model):
     file_name = models.CharField(_("file name"), max_length=200)
     checksum = models.CharField(_("SHA-256 of the content"), max_length=64)
     encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    format = models.CharField(_("format"), max_length=8, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=BatchStatus.choices)
     received_at = models.DateTimeField(_("received at"))
     actor = models.CharField(_("sent by"), max_length=80)
@@ -30,6 +31,9 @@ class FeedBatch(models.Model):
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     superseded = models.PositiveIntegerField(_("superseded"), default=0)
     rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    registered = models.PositiveIntegerField(_("residents registered"), default=0)
+    refusal_reason = models.TextField(_("why the file was refused"), blank=True)
+    refusal_reason_zh = models.TextField(_("why the file was refused (Chinese)"), blank=True)
     report = models.JSONField(_("row-by-row report"), default=list)
 
     class Meta:

@@ -43,3 +43,36 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
+
+
+class RunOutcome(models.TextChoices):
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+    INTERRUPTED = "interrupted", _("interrupted")
+    LOST = "lost", _("worker lost (no heartbeat)")
+
+
+class JobRun(models.Model):
+    """One attempt at a job: who ran it, when, and how it ended (the job keeps the latest)."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="runs")
+    attempt = models.PositiveIntegerField(_("attempt"))
+    worker = models.CharField(_("worker"), max_length=80)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=12, choices=RunOutcome.choices, default=RunOutcome.RUNNING
+    )
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["job", "attempt"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "attempt"], name="jobs_one_run_per_attempt")
+        ]
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+
+    def __str__(self) -> str:
+        return f"{self.job_id} attempt {self.attempt} ({self.outcome})"

@@ -73,6 +73,21 @@ class Resident(models.Model):
     def masked_name(self) -> str:
         return mask_name(self.name)
 
+    @property
+    def current_permit(self) -> ResidencePermit | None:
+        """The latest issued permit (None without one); uses prefetched permits if present."""
+        cache = getattr(self, "_prefetched_objects_cache", {})
+        if "permits" in cache:
+            permits = sorted(cache["permits"], key=lambda p: (p.issued_on, str(p.pk)))
+            return permits[-1] if permits else None
+        return self.permits.order_by("-issued_on", "-pk").first()
+
+    @property
+    def points_lapsed(self) -> bool:
+        """Whether the current permit is suspended or cancelled (measures 三.6)."""
+        permit = self.current_permit
+        return permit is not None and permit.points_lapsed
+
 
 class PermitStatus(models.TextChoices):
     VALID = "valid", _("valid")

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from jifen.engine import PolicySet, load_policies
+from jifen.engine import PolicySet
+from jifen.scores.policies import current_policies
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
-@lru_cache(maxsize=1)
 def policies() -> PolicySet:
     """The policy versions, loaded once per process (files change only with a deployment)."""
-    return load_policies(settings.JIFEN_POLICY_DIR)
+    return current_policies()
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -1,0 +1,228 @@
+"""Who may see what: the one place where personal data is scoped to a user.
+
+Views and API endpoints never filter residents, facts, scores, permits or feed batches by hand;
+they ask this module. An object outside the user's scope is answered with 404 (the same answer
+as an object that does not exist, so ids cannot be probed); a page or endpoint that the user's
+role may not use at all is answered with 403. Both leave an ``access.denied`` audit entry.
+
+Scope by role (this table is the reference for pages, API and tests):
+
+=================  ==========================================================================
+resident           only themselves: their own resident record, facts (all kinds), scores,
+                   permits.
+clerk (a town)     the residents of their town; their facts except deductions (criminal and
+                   credit details: only the responsible department and the center see them);
+                   scores with deduction details withheld; permits. May reveal the full
+                   identity number (audited).
+reviewer (a dept)  the residents for whom their department has sent a fact (current or
+                   superseded) — later also those with a claim routed to it; only the facts of
+                   their department; scores with only their department's deduction details;
+                   permits. No full identity number. Searches (identity number, permit number,
+                   name) run inside that scope only: a resident the department holds nothing
+                   about is "not found", whoever knows the number.
+center             everyone and everything; may reveal the full identity number (audited).
+auditor, system    nothing: no personal data by default (the auditor reads the audit log in
+and security       the admin site; administrators manage configuration and accounts).
+administrators
+=================  ==========================================================================
+
+Feed batches: the center sees all, a reviewer those of their department, nobody else.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404, HttpRequest
+
+from jifen.accounts import auditing
+from jifen.accounts.models import Role
+from jifen.facts.models import Fact, FactKind
+from jifen.feeds.models import FeedBatch
+from jifen.residents.models import ResidencePermit, Resident
+from jifen.scores.models import Score
+
+#: Roles that use the staff workbench (resident look-up).
+WORKBENCH_ROLES = frozenset({Role.CLERK, Role.REVIEWER, Role.CENTER})
+#: Roles that may open feed import reports (scoped by :func:`batches_for`).
+FEED_REPORT_ROLES = frozenset({Role.CENTER, Role.REVIEWER})
+#: Roles whose members may see a full identity number (the clerk only in their own town).
+IDENTITY_REVEAL_ROLES = frozenset({Role.CLERK, Role.CENTER})
+
+ACTIONS = frozenset({"view", "search"})
+
+
+def role_of(user: Any) -> str | None:
+    """The role of an active signed-in user, else None (who then sees nothing)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    return user.role
+
+
+# --- querysets ------------------------------------------------------------------------------
+
+
+def residents_for(user: Any, action: str = "view") -> QuerySet[Resident]:
+    """The residents ``user`` may see (``view``) or find (``search``); the same set today."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r} (one of {', '.join(sorted(ACTIONS))})")
+    role = role_of(user)
+    residents = Resident.objects.all()
+    if role == Role.RESIDENT:
+        return residents.filter(pk=user.resident_id)
+    if role == Role.CLERK:
+        return residents.filter(town_id=user.town_id)
+    if role == Role.REVIEWER:
+        department_facts = Fact.objects.filter(
+            resident=OuterRef("pk"), department_id=user.department_id
+        )
+        return residents.filter(Exists(department_facts))
+    if role == Role.CENTER:
+        return residents
+    return residents.none()
+
+
+def facts_for(user: Any, resident: Resident | None = None) -> QuerySet[Fact]:
+    """The facts ``user`` may see (current and superseded), of one resident if given."""
+    role = role_of(user)
+    facts = Fact.objects.filter(resident__in=residents_for(user)).select_related(
+        "department", "batch"
+    )
+    if resident is not None:
+        facts = facts.filter(resident=resident)
+    if role == Role.CLERK:
+        facts = facts.exclude(kind=FactKind.DEDUCTION)
+    elif role == Role.REVIEWER:
+        facts = facts.filter(department_id=user.department_id)
+    elif role not in (Role.RESIDENT, Role.CENTER):
+        facts = facts.none()
+    return facts
+
+
+def scores_for(user: Any, resident: Resident | None = None) -> QuerySet[Score]:
+    """The stored scores ``user`` may see; show their explanation through :func:`visible_result`."""
+    scores = Score.objects.filter(resident__in=residents_for(user))
+    return scores.filter(resident=resident) if resident is not None else scores
+
+
+def permits_for(user: Any, resident: Resident | None = None) -> QuerySet[ResidencePermit]:
+    permits = ResidencePermit.objects.filter(resident__in=residents_for(user)).select_related(
+        "issuing_town"
+    )
+    return permits.filter(resident=resident) if resident is not None else permits
+
+
+def batches_for(user: Any) -> QuerySet[FeedBatch]:
+    """Feed batches: the center all, a reviewer those of their own department."""
+    role = role_of(user)
+    batches = FeedBatch.objects.select_related("department")
+    if role == Role.CENTER:
+        return batches
+    if role == Role.REVIEWER:
+        return batches.filter(department_id=user.department_id)
+    return batches.none()
+
+
+# --- field-level rules ----------------------------------------------------------------------
+
+
+def can_reveal_identity(user: Any, resident: Resident) -> bool:
+    """The full identity number: the clerk of the resident's town and the center only."""
+    role = role_of(user)
+    if role == Role.CENTER:
+        return True
+    return role == Role.CLERK and resident.town_id == user.town_id
+
+
+def deduction_details_visible(user: Any, departments: tuple[str, ...] | list[str]) -> bool:
+    """Criminal and credit details: the resident themselves, the responsible department, the
+    center. ``departments`` are the codes responsible for the deduction (policy data)."""
+    role = role_of(user)
+    if role in (Role.RESIDENT, Role.CENTER):
+        return True
+    if role == Role.REVIEWER and user.department is not None:
+        return user.department.code in departments
+    return False
+
+
+def _deduction_departments(score: Score) -> dict[str, tuple[str, ...]]:
+    from jifen.web.explain import policy_set
+
+    policies = policy_set()
+    out: dict[str, tuple[str, ...]] = {}
+    for policy_id in (score.provincial_policy, score.city_policy):
+        if policy_id in policies.by_id:
+            for deduction in policies.by_id[policy_id].deductions:
+                out[deduction.code] = tuple(deduction.departments)
+    return out
+
+
+def visible_result(user: Any, score: Score) -> dict[str, Any]:
+    """``score.result`` as ``user`` may read it: deduction lines and acts the user may not see
+    are withheld (the deduction total stays: it is part of the score)."""
+    result = copy.deepcopy(score.result or {})
+    owners = _deduction_departments(score)
+
+    def visible(rule: str | None) -> bool:
+        return deduction_details_visible(user, owners.get(rule or "", ()))
+
+    lines = result.get("explanation", [])
+    kept = [
+        line for line in lines if line.get("section") != "deduction" or visible(line.get("rule"))
+    ]
+    withheld = len(lines) - len(kept)
+    if withheld:
+        kept.append(
+            {
+                "section": "deduction",
+                "item": "deductions",
+                "rule": None,
+                "facts": {},
+                "points": None,
+                "status": "withheld",
+                "reason": f"{withheld} deduction line(s) withheld: only the responsible "
+                "department and the center see deduction details",
+                "reason_zh": f"{withheld}条扣分明细不予显示：扣分明细仅限负责部门和市流管中心查看",
+            }
+        )
+    result["explanation"] = kept
+    deductions = result.get("deductions")
+    if isinstance(deductions, dict) and "acts" in deductions:
+        deductions["acts"] = [a for a in deductions["acts"] if visible(a.get("rule"))]
+    return result
+
+
+# --- request helpers (they audit what they refuse) ------------------------------------------
+
+
+def require_role(request: HttpRequest, roles: frozenset[str]) -> None:
+    """403 (and ``access.denied``) unless the signed-in user has one of ``roles``."""
+    if role_of(request.user) not in roles:
+        auditing.access_denied(request, reason="role")
+        raise PermissionDenied
+
+
+def not_found(request: HttpRequest, object_type: str, object_id: Any) -> Http404:
+    auditing.access_denied(
+        request, reason="out_of_scope", object_type=object_type, object_id=str(object_id)[:100]
+    )
+    return Http404()
+
+
+def resident_or_404(request: HttpRequest, pk: uuid.UUID | str, action: str = "view") -> Resident:
+    """The resident if ``request.user`` may see them; otherwise 404 and ``access.denied``."""
+    resident = residents_for(request.user, action).select_related("town").filter(pk=pk).first()
+    if resident is None:
+        raise not_found(request, "residents.resident", pk)
+    return resident
+
+
+def batch_or_404(request: HttpRequest, pk: int) -> FeedBatch:
+    batch = batches_for(request.user).filter(pk=pk).first()
+    if batch is None:
+        raise not_found(request, "feeds.feedbatch", pk)
+    return batch

@@ -198,3 +198,6 @@ if not (JIFEN_FIELD_KEYS and JIFEN_INDEX_KEY):
 
 #: The demo data set (with its published passwords) may only be loaded in development.
 JIFEN_DEMO_ALLOWED = DEBUG
+
+#: The largest feed file a department may send through the API.
+JIFEN_FEED_MAX_BYTES = int(os.environ.get("JIFEN_FEED_MAX_BYTES", str(64 * 1024 * 1024)))

@@ -71,3 +71,14 @@ def give_facts() -> Callable[..., list[Fact]]:
         return list(Fact.objects.filter(resident=resident).current())
 
     return give
+
+
+@pytest.fixture
+def reseeded(transactional_db) -> None:
+    """The seeded towns and departments, back after an earlier transactional test's flush."""
+    import importlib
+
+    from django.apps import apps
+
+    seeds = importlib.import_module("jifen.org.migrations.0002_seed_towns_and_departments")
+    seeds.seed(apps, None)

@@ -228,8 +228,8 @@ def test_sqlite_runs_one_process(people):
         call_command("scores", "recompute", "--all", "--processes", "2")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_processes_share_a_recompute_on_postgresql(give_facts, profile, capsys):
+@pytest.mark.django_db(transaction=True)
+def test_processes_share_a_recompute_on_postgresql(reseeded, give_facts, profile, capsys):
     from django.db import connection
 
     if connection.vendor != "postgresql":

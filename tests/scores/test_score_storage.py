@@ -46,8 +46,8 @@ def test_inserted_scores_get_their_keys_and_read_back_unchanged(give_facts, prof
     insert_scores([])  # nothing to do
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_lock_needs_a_transaction():
+@pytest.mark.django_db(transaction=True)
+def test_the_lock_needs_a_transaction(reseeded):
     resident = make_resident(now=NOW)
     with pytest.raises(LockError):
         lock_residents([resident.pk])
@@ -69,14 +69,14 @@ def recompute_from_threads(resident, monkeypatch) -> list[BaseException]:
     from jifen.audit.actors import Actor
     from jifen.scores import services
 
-    real = services.standings
+    real = services._previous_scores
 
     def slow(*args, **kwargs):
         found = real(*args, **kwargs)
-        time.sleep(0.3)  # both have read "the current score" before either writes
+        time.sleep(0.5)  # both have read "the current score" before either writes
         return found
 
-    monkeypatch.setattr(services, "standings", slow)
+    monkeypatch.setattr(services, "_previous_scores", slow)
     start = threading.Barrier(2)
     errors: list[BaseException] = []
 
@@ -100,8 +100,8 @@ def recompute_from_threads(resident, monkeypatch) -> list[BaseException]:
 
 
 @needs_postgresql
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_concurrent_recomputes_of_one_resident_wait_for_each_other(monkeypatch):
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_recomputes_of_one_resident_wait_for_each_other(reseeded, monkeypatch):
     resident = make_resident(now=NOW)
     assert recompute_from_threads(resident, monkeypatch) == []
     assert Score.objects.filter(resident=resident).count() == 2
@@ -109,8 +109,8 @@ def test_concurrent_recomputes_of_one_resident_wait_for_each_other(monkeypatch):
 
 
 @needs_postgresql
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_without_the_lock_one_of_two_concurrent_recomputes_fails(monkeypatch):
+@pytest.mark.django_db(transaction=True)
+def test_without_the_lock_one_of_two_concurrent_recomputes_fails(reseeded, monkeypatch):
     from django.db import IntegrityError
 
     from jifen.scores import locking

@@ -15,7 +15,7 @@ clerk (a town)     the residents of their town; their facts except deductions (c
                    scores with deduction details withheld; permits. May reveal the full
                    identity number (audited).
 reviewer (a dept)  the residents for whom their department has sent a fact (current or
-                   superseded) — later also those with a claim routed to it; only the facts of
+                   superseded) or who have a review task routed to it; only the facts of
                    their department; scores with only their department's deduction details;
                    permits. No full identity number. Searches (identity number, permit number,
                    name) run inside that scope only: a resident the department holds nothing
@@ -27,6 +27,20 @@ administrators
 =================  ==========================================================================
 
 Feed batches: the center sees all, a reviewer those of their department, nobody else.
+
+Claims and review (``claims_for``, ``tasks_for``, ``items_for``, ``evidence_for``):
+
+=================  ==========================================================================
+resident           their own claims (drafts too), every task and item of them, the evidence
+                   attached to their claims and the files they uploaded.
+clerk (a town)     the claims of the residents of their town (drafts filed at their window
+                   too), their tasks, items and evidence.
+reviewer (a dept)  the tasks routed to their department, and those claims — but only their
+                   department's items and evidence (evidence of their items, of the materials
+                   notice of their task, or attached to the claim as a whole).
+center             all.
+others             nothing.
+=================  ==========================================================================
 """
 
 from __future__ import annotations
@@ -36,7 +50,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from jifen.accounts import auditing
@@ -77,10 +91,15 @@ def residents_for(user: Any, action: str = "view") -> QuerySet[Resident]:
     if role == Role.CLERK:
         return residents.filter(town_id=user.town_id)
     if role == Role.REVIEWER:
+        from jifen.claims.models import ReviewTask
+
         department_facts = Fact.objects.filter(
             resident=OuterRef("pk"), department_id=user.department_id
         )
-        return residents.filter(Exists(department_facts))
+        department_tasks = ReviewTask.objects.filter(
+            claim__resident=OuterRef("pk"), department_id=user.department_id
+        )
+        return residents.filter(Exists(department_facts) | Exists(department_tasks))
     if role == Role.CENTER:
         return residents
     return residents.none()
@@ -125,6 +144,122 @@ def batches_for(user: Any) -> QuerySet[FeedBatch]:
     if role == Role.REVIEWER:
         return batches.filter(department_id=user.department_id)
     return batches.none()
+
+
+# --- claims and review ----------------------------------------------------------------------
+
+
+def claims_for(user: Any) -> QuerySet:
+    """Claims ``user`` may see (see the module's table). A reviewer sees the claims with a
+    task of their department; what they see *inside* a claim is scoped by :func:`items_for`,
+    :func:`tasks_for` and :func:`evidence_for`."""
+    from jifen.claims.models import Claim, ReviewTask
+
+    role = role_of(user)
+    claims = Claim.objects.select_related("resident")
+    if role == Role.RESIDENT:
+        return claims.filter(resident_id=user.resident_id)
+    if role == Role.CLERK:
+        return claims.filter(resident__town_id=user.town_id)
+    if role == Role.REVIEWER:
+        tasks = ReviewTask.objects.filter(claim=OuterRef("pk"), department_id=user.department_id)
+        return claims.filter(Exists(tasks)).exclude(status="draft")
+    if role == Role.CENTER:
+        return claims
+    return claims.none()
+
+
+def tasks_for(user: Any) -> QuerySet:
+    """Review tasks: a reviewer those of their department; residents and clerks the tasks of
+    the claims they see; the center all."""
+    from jifen.claims.models import ReviewTask
+
+    role = role_of(user)
+    tasks = ReviewTask.objects.select_related("claim", "claim__resident", "department")
+    if role == Role.REVIEWER:
+        return tasks.filter(department_id=user.department_id)
+    if role in (Role.RESIDENT, Role.CLERK):
+        return tasks.filter(claim__in=claims_for(user))
+    if role == Role.CENTER:
+        return tasks
+    return tasks.none()
+
+
+def items_for(user: Any) -> QuerySet:
+    """Claim items: a reviewer only those routed to their department."""
+    from jifen.claims.models import ClaimItem
+
+    role = role_of(user)
+    items = ClaimItem.objects.select_related("department", "task")
+    if role == Role.REVIEWER:
+        return items.filter(department_id=user.department_id)
+    if role in (Role.RESIDENT, Role.CLERK, Role.CENTER):
+        return items.filter(claim__in=claims_for(user))
+    return items.none()
+
+
+def evidence_for(user: Any) -> QuerySet:
+    """Evidence files ``user`` may open (download). A reviewer: the files of their
+    department's items, of their task's materials notice, or attached to a whole claim with
+    a task of their department. Deleted files are never served."""
+    from jifen.claims.models import ClaimEvidence, ReviewTask
+    from jifen.evidence.models import Evidence
+
+    role = role_of(user)
+    files = Evidence.objects.filter(deleted_at__isnull=True)
+    if role == Role.RESIDENT:
+        return files.filter(resident_id=user.resident_id)
+    if role == Role.CLERK:
+        return files.filter(resident__town_id=user.town_id)
+    if role == Role.REVIEWER:
+        department = user.department_id
+        own_task = ReviewTask.objects.filter(claim=OuterRef("claim"), department_id=department)
+        links = ClaimEvidence.objects.filter(evidence=OuterRef("pk")).filter(
+            Q(item__department_id=department)
+            | Q(notice__task__department_id=department)
+            | (Q(item__isnull=True, notice__isnull=True) & Exists(own_task))
+        )
+        return files.filter(Exists(links))
+    if role == Role.CENTER:
+        return files
+    return files.none()
+
+
+def claim_or_404(request: HttpRequest, pk: Any) -> Any:
+    """The claim if ``request.user`` may see it; otherwise 404 and ``access.denied``."""
+    key = _uuid_or_none(pk)
+    claim = claims_for(request.user).filter(pk=key).first() if key else None
+    if claim is None:
+        raise not_found(request, "claims.claim", pk)
+    return claim
+
+
+def task_or_404(request: HttpRequest, pk: Any) -> Any:
+    """The review task if ``request.user`` may see it; otherwise 404 and ``access.denied``."""
+    try:
+        number = int(pk)
+    except (TypeError, ValueError):
+        number = None
+    task = tasks_for(request.user).filter(pk=number).first() if number is not None else None
+    if task is None:
+        raise not_found(request, "claims.reviewtask", pk)
+    return task
+
+
+def evidence_or_404(request: HttpRequest, pk: Any) -> Any:
+    """The evidence file if ``request.user`` may open it; otherwise 404 and ``access.denied``."""
+    key = _uuid_or_none(pk)
+    evidence = evidence_for(request.user).filter(pk=key).first() if key else None
+    if evidence is None:
+        raise not_found(request, "evidence.evidence", pk)
+    return evidence
+
+
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 # --- field-level rules ----------------------------------------------------------------------

@@ -192,7 +192,22 @@ def record_problem(year: int, *, now: dt.datetime) -> None:
     if connection.in_atomic_block:
         pending = _pending_set()
         pending[year] = max(now, pending.get(year, now))
+        if _write_problem(year, now):
+            # Committed with the caller's transaction: nothing left to write.
+            transaction.on_commit(lambda: _forget(year, now))
+        return
     _write_problem(year, now)
+
+
+def _forget(year: int, now: dt.datetime) -> None:
+    pending = _pending_set()
+    if pending.get(year) == now:
+        del pending[year]
+
+
+def forget_pending() -> None:
+    """Drop the problems not yet written (tests: isolation between tests of one thread)."""
+    _pending_set().clear()
 
 
 def _write_problem(year: int, now: dt.datetime) -> bool:

@@ -115,7 +115,7 @@ def deliver(message_id: int, *, now: dt.datetime, last_attempt: bool = False) ->
     error = ""
     with transaction.atomic():
         message = (
-            OutboxMessage.objects.select_for_update()
+            OutboxMessage.objects.select_for_update(of=("self",))
             .select_related("user", "resident")
             .filter(pk=message_id)
             .first()

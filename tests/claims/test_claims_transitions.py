@@ -118,8 +118,9 @@ def test_second_materials_notice_refused(task_in, town_reviewer, resident_user):
 def test_the_database_refuses_a_second_notice(task_in, town_reviewer):
     task = task_in(S.MATERIALS_REQUESTED)
     with pytest.raises(IntegrityError), transaction.atomic():
-        MaterialsNotice.objects.create(task=task, items=["x"], issued_by=town_reviewer,
-                                       issued_at=NOW)  # fmt: skip
+        MaterialsNotice.objects.create(
+            task=task, items=["x"], issued_by=town_reviewer, issued_at=NOW
+        )
 
 
 @pytest.mark.django_db

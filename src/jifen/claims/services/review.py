@@ -439,35 +439,30 @@ def _plan(items, decisions, *, today, now):
         if outcome == Outcome.REJECTED:
             plan.append((item, outcome, "", None, None, item_reason))
             continue
-        if outcome == Outcome.APPROVED:
-            level, quantity, date = item.level, item.quantity, item.date
+        correction = item.claim.kind == ClaimKind.CORRECTION
+        proposes = bool(item.level or item.quantity is not None or item.date)
+        if correction and outcome == Outcome.APPROVED and not proposes:
+            raise InvalidClaim(
+                _("The correction proposes no value: adjust it with the corrected value."),
+                field=f"{prefix}.outcome",
+            )
+        if correction and not proposes and item.disputed_fact_id:
+            fact = item.disputed_fact
+            base = (fact.level, fact.quantity, fact.date)
         else:
-            level = item.level if decision.level is None else decision.level
-            quantity = item.quantity if decision.quantity is None else decision.quantity
-            date = item.date if decision.date is None else decision.date
+            base = (item.level, item.quantity, item.date)
+        if outcome == Outcome.APPROVED:
+            level, quantity, date = base
+        else:
+            level = base[0] if decision.level is None else decision.level
+            quantity = base[1] if decision.quantity is None else decision.quantity
+            date = base[2] if decision.date is None else decision.date
         rule = policy.rules.get(item.rule)
         if rule is not None and rule.field is None:
             level, quantity, date = clean_rule_values(
                 rule, level=level, quantity=quantity, date=date, prefix=prefix, today=today
             )
-        elif item.claim.kind == ClaimKind.CORRECTION and not (
-            level or quantity is not None or date
-        ):
-            raise InvalidClaim(_("Give the corrected value."), field=f"{prefix}.level")
-        if (
-            item.claim.kind == ClaimKind.CORRECTION
-            and outcome == Outcome.APPROVED
-            and not (item.level or item.quantity is not None or item.date)
-        ):
-            raise InvalidClaim(
-                _("The correction proposes no value: adjust it with the corrected value."),
-                field=f"{prefix}.outcome",
-            )
-        if outcome == Outcome.ADJUSTED and (level, quantity, date) == (
-            item.level,
-            item.quantity,
-            item.date,
-        ):
+        if outcome == Outcome.ADJUSTED and (level, quantity, date) == base:
             raise InvalidClaim(
                 _("An adjustment changes the level, quantity or date."),
                 field=f"{prefix}.level",

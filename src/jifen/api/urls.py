@@ -19,3 +19,40 @@ urlpatterns = [
     ),
     path("calculator", views.CalculatorView.as_view(), name="calculator"),
 ]
+
+# Claims and review (jifen.api.claims).
+from jifen.api import claims as claims_api  # noqa: E402
+
+urlpatterns += [
+    path("claims/", claims_api.ClaimListView.as_view(), name="claims"),
+    path("claims/file", claims_api.ClaimFileView.as_view(), name="claim_file"),
+    path("claims/<uuid:pk>/", claims_api.ClaimDetailView.as_view(), name="claim"),
+    path("claims/<uuid:pk>/draft", claims_api.ClaimDraftView.as_view(), name="claim_draft"),
+    path("claims/<uuid:pk>/submit", claims_api.ClaimSubmitView.as_view(), name="claim_submit"),
+    path(
+        "claims/<uuid:pk>/withdraw", claims_api.ClaimWithdrawView.as_view(), name="claim_withdraw"
+    ),
+    path("corrections/", claims_api.CorrectionView.as_view(), name="corrections"),
+    path("evidence/", claims_api.EvidenceUploadView.as_view(), name="evidence_upload"),
+    path(
+        "evidence/<uuid:pk>/download",
+        claims_api.EvidenceDownloadView.as_view(),
+        name="evidence_download",
+    ),
+    path("tasks/", claims_api.TaskListView.as_view(), name="tasks"),
+    path("tasks/<int:pk>/", claims_api.TaskDetailView.as_view(), name="task"),
+    path("tasks/<int:pk>/accept", claims_api.TaskAcceptView.as_view(), name="task_accept"),
+    path("tasks/<int:pk>/refuse", claims_api.TaskRefuseView.as_view(), name="task_refuse"),
+    path(
+        "tasks/<int:pk>/request-materials",
+        claims_api.TaskMaterialsView.as_view(),
+        name="task_request_materials",
+    ),
+    path("tasks/<int:pk>/extend", claims_api.TaskExtendView.as_view(), name="task_extend"),
+    path("tasks/<int:pk>/decide", claims_api.TaskDecideView.as_view(), name="task_decide"),
+    path(
+        "tasks/<int:pk>/supplement",
+        claims_api.TaskSupplementView.as_view(),
+        name="task_supplement",
+    ),
+]

@@ -76,3 +76,24 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id} attempt {self.attempt} ({self.outcome})"
+
+
+class PeriodicSlot(models.Model):
+    """A periodic kind's slot that has been enqueued: the unique key makes it once per slot,
+    whichever of several workers gets there first."""
+
+    kind = models.CharField(_("kind"), max_length=60)
+    slot = models.DateTimeField(_("slot"))
+    job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["-slot", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "slot"], name="jobs_one_job_per_periodic_slot")
+        ]
+        verbose_name = _("periodic slot")
+        verbose_name_plural = _("periodic slots")
+
+    def __str__(self) -> str:
+        return f"{self.kind} @ {self.slot.isoformat()}"

@@ -1,4 +1,5 @@
-"""Job handlers by kind: ``@handler("scores.recompute")`` on a function of a JobContext.
+"""Job handlers by kind: ``@handler("scores.recompute")`` on a function of a JobContext;
+``@periodic("claims.remind", every=timedelta(hours=1))`` for one that also runs on a schedule.
 
 Apps register handlers in a ``handlers`` module (``jifen/scores/handlers.py``); the jobs app
 imports every installed app's ``handlers`` module when Django starts (:func:`autodiscover`),
@@ -7,7 +8,9 @@ so a worker knows every kind and :func:`jifen.jobs.queue.enqueue` refuses unknow
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.utils.module_loading import autodiscover_modules
@@ -21,6 +24,18 @@ if TYPE_CHECKING:
 Handler = Callable[["JobContext"], dict[str, Any] | None]
 
 _handlers: dict[str, Handler] = {}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a periodic kind runs: every ``every``, slots counted from ``offset`` past
+    midnight UTC of 2000-01-01 (so ``every=1 day, offset=-8 h`` is midnight in China)."""
+
+    every: dt.timedelta
+    offset: dt.timedelta = dt.timedelta(0)
+
+
+_periodic: dict[str, Schedule] = {}
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
@@ -40,6 +55,30 @@ def _name(function: Handler) -> str:
     return f"{function.__module__}.{function.__qualname__}"
 
 
+def periodic(
+    kind: str, *, every: dt.timedelta, offset: dt.timedelta = dt.timedelta(0)
+) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the handler of ``kind`` and run it every ``every``.
+
+    ``jifen worker`` enqueues one job per slot (``{"slot": "<ISO start of the slot>"}``),
+    once across all workers; a slot missed while no worker ran is not made up.
+    """
+    if every < dt.timedelta(seconds=1):
+        raise ValueError("a periodic job runs at most once a second")
+
+    def register(function: Handler) -> Handler:
+        handler(kind)(function)
+        _periodic[kind] = Schedule(every=every, offset=offset)
+        return function
+
+    return register
+
+
+def periodic_kinds() -> dict[str, Schedule]:
+    """The periodic kinds and their schedules."""
+    return dict(_periodic)
+
+
 def get_handler(kind: str) -> Handler:
     try:
         return _handlers[kind]
@@ -56,6 +95,7 @@ def kinds() -> list[str]:
 def unregister(kind: str) -> None:
     """Forget a kind (for tests that register throw-away handlers)."""
     _handlers.pop(kind, None)
+    _periodic.pop(kind, None)
 
 
 def autodiscover() -> None:

@@ -309,21 +309,26 @@ def run_worker(
     clock: Clock = timezone.now,
     stop: threading.Event | None = None,
     heartbeat: float | None = None,
+    periodic: bool | None = None,
 ) -> int:
     """Run jobs until ``stop`` is set (or, with ``once``, until none is ready).
 
-    ``concurrency`` loops run in threads, each with its own database connection. Returns
-    the number of jobs run.
+    ``concurrency`` loops run in threads, each with its own database connection. With
+    ``periodic`` (default: unless ``once``) the first loop also enqueues the due slots of
+    the ``@periodic`` kinds, at most once per ``poll``. Returns the number of jobs run.
     """
     stop = stop or threading.Event()
     beat = heartbeat_interval() if heartbeat is None else heartbeat
+    schedule = (not once) if periodic is None else periodic
     if concurrency <= 1:
-        return _loop(worker_name(0), poll, once, kinds, clock, stop, beat)
+        return _loop(worker_name(0), poll, once, kinds, clock, stop, beat, schedule)
     counts = [0] * concurrency
 
     def loop(index: int) -> None:
         try:
-            counts[index] = _loop(worker_name(index), poll, once, kinds, clock, stop, beat)
+            counts[index] = _loop(
+                worker_name(index), poll, once, kinds, clock, stop, beat, schedule and index == 0
+            )
         finally:
             connection.close()
 
@@ -353,9 +358,16 @@ def _loop(
     clock: Clock,
     stop: threading.Event,
     beat: float,
+    schedule: bool = False,
 ) -> int:
+    from jifen.jobs.periodic import schedule_due
+
     ran = 0
+    next_schedule: dt.datetime | None = None
     while not stop.is_set():
+        if schedule and (next_schedule is None or clock() >= next_schedule):
+            schedule_due(now=clock(), kinds=kinds)
+            next_schedule = clock() + dt.timedelta(seconds=max(poll, 1.0))
         job = work_once(worker=worker, clock=clock, kinds=kinds, heartbeat=beat)
         if job is not None:
             ran += 1

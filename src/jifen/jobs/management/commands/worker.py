@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
 import threading
 from typing import Any
@@ -35,6 +36,12 @@ class Command(BaseCommand):
             metavar="KIND",
             help="only jobs of this kind (repeatable)",
         )
+        parser.add_argument(
+            "--periodic",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="enqueue the due periodic jobs (default: yes, except with --once)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["concurrency"] < 1:
@@ -59,5 +66,6 @@ class Command(BaseCommand):
             once=options["once"],
             kinds=options["kind"],
             stop=stop,
+            periodic=options["periodic"],
         )
         self.stdout.write(f"{ran} job(s) run")

@@ -226,7 +226,7 @@ def test_atomic_requests_are_off(settings):
 
 
 @needs_postgresql
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_requests_with_one_key_do_the_work_once():
     user = make_user("resident")
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jifen.web import portal, views, workbench
+from jifen.web import claims_portal, dashboard, portal, review, views, workbench
 
 app_name = "web"
 urlpatterns = [
@@ -16,4 +16,63 @@ urlpatterns = [
     ),
     path("workbench/feeds/", workbench.feed_batches, name="feed_batches"),
     path("workbench/feeds/<int:pk>/", workbench.feed_batch, name="feed_batch"),
+    # Claims and review (issue 4): the portal's applications and corrections, the window
+    # clerk's filing, the review workbench, the dashboard, evidence files.
+    path("me/claims/", claims_portal.claim_list, name="claims"),
+    path("me/claims/new/", claims_portal.claim_new, name="claim_new"),
+    path("me/claims/<uuid:pk>/", claims_portal.claim_detail, name="claim"),
+    path("me/claims/<uuid:pk>/edit/<slug:step>/", claims_portal.claim_step, name="claim_step"),
+    path("me/claims/<uuid:pk>/withdraw", claims_portal.claim_withdraw, name="claim_withdraw"),
+    path(
+        "me/claims/<uuid:pk>/tasks/<int:task>/supplement",
+        claims_portal.claim_supplement,
+        name="claim_supplement",
+    ),
+    path("me/corrections/<int:fact>/", claims_portal.correction_new, name="correction_new"),
+    path("evidence/<uuid:pk>", review.evidence_file, name="evidence"),
+    path(
+        "workbench/residents/<uuid:pk>/claims/",
+        claims_portal.resident_claims,
+        name="resident_claims",
+    ),
+    path(
+        "workbench/residents/<uuid:pk>/claims/new/",
+        claims_portal.window_claim_new,
+        name="window_claim_new",
+    ),
+    path("workbench/claims/<uuid:pk>/", claims_portal.staff_claim, name="staff_claim"),
+    path(
+        "workbench/claims/<uuid:pk>/edit/<slug:step>/",
+        claims_portal.window_claim_step,
+        name="window_claim_step",
+    ),
+    path(
+        "workbench/claims/<uuid:pk>/withdraw",
+        claims_portal.staff_claim_withdraw,
+        name="staff_claim_withdraw",
+    ),
+    path(
+        "workbench/claims/<uuid:pk>/tasks/<int:task>/supplement",
+        claims_portal.staff_claim_supplement,
+        name="staff_claim_supplement",
+    ),
+    path("workbench/review/", review.queue, name="review_queue"),
+    path("workbench/review/<int:pk>/", review.task_detail, name="review_task"),
+    path("workbench/review/<int:pk>/<slug:action>", review.task_action, name="review_action"),
+    path("workbench/dashboard/", dashboard.review_dashboard, name="review_dashboard"),
+]
+
+# Inbox (notifications) and the center's working-day calendar (issue 4, infra).
+from jifen.calendars import views as calendar_views  # noqa: E402
+from jifen.notifications import views as inbox_views  # noqa: E402
+
+urlpatterns += [
+    path("me/inbox/", inbox_views.resident_inbox, name="inbox"),
+    path("workbench/inbox/", inbox_views.staff_inbox, name="staff_inbox"),
+    path("inbox/<int:pk>/read", inbox_views.read, name="inbox_read"),
+    path("inbox/read-all", inbox_views.read_all, name="inbox_read_all"),
+    path("workbench/calendar/", calendar_views.overview, name="calendar"),
+    path("workbench/calendar/<int:year>/", calendar_views.year_days, name="calendar_year"),
+    path("workbench/calendar/day", calendar_views.set_day, name="calendar_set_day"),
+    path("workbench/calendar/import", calendar_views.import_notice, name="calendar_import"),
 ]

@@ -15,6 +15,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -131,7 +132,9 @@ class ClaimsAPIView(GenericAPIView):
                 raise access.not_found(self.request, "residents.resident", given)
             return access.resident_or_404(self.request, user.resident_id)
         if given is None:
-            raise exceptions.ValidationError({"resident": ["A window clerk names the resident."]})
+            raise exceptions.ValidationError(
+                {"resident": [_("A window clerk names the resident.")]}
+            )
         return access.resident_or_404(self.request, given)
 
     def evidence_list(self, ids: list, *, field: str = "evidence") -> list[Evidence]:
@@ -142,7 +145,7 @@ class ClaimsAPIView(GenericAPIView):
         for index, pk in enumerate(ids):
             if pk not in found:
                 raise ClaimError(
-                    "No such evidence file of yours.",
+                    _("No such evidence file of yours."),
                     field=f"{field}[{index}]",
                     code="evidence.unknown",
                 )
@@ -361,7 +364,7 @@ class EvidenceUploadView(ClaimsAPIView):
     def post(self, request: Request) -> Response:
         upload = request.FILES.get("file")
         if upload is None:
-            return problem("file", "evidence.missing", "Choose a file to upload.")
+            return problem("file", "evidence.missing", _("Choose a file to upload."))
         data = self.valid(s.EvidenceUploadSerializer)
         resident = self.filing_resident(data.get("resident"))
         attached = 0
@@ -423,7 +426,7 @@ def _due_filter(tasks: QuerySet, due: str, today: dt.date) -> QuerySet:
         except Exception:  # calendar gap: shown to the center as a configuration problem
             limit = today + dt.timedelta(days=SOON_WORKDAYS)
         return open_tasks.filter(due_on__gte=today, due_on__lte=limit)
-    raise exceptions.ValidationError({"due": ["one of today, soon, overdue"]})
+    raise exceptions.ValidationError({"due": [_("Choose one of: today, soon, overdue.")]})
 
 
 class TaskListView(ClaimsAPIView):
@@ -439,7 +442,7 @@ class TaskListView(ClaimsAPIView):
         params = request.query_params
         if params.get("state"):
             if params["state"] not in ReviewState.values:
-                raise exceptions.ValidationError({"state": ["unknown state"]})
+                raise exceptions.ValidationError({"state": [_("Unknown task state.")]})
             tasks = tasks.filter(state=params["state"])
         if params.get("due"):
             tasks = _due_filter(tasks, params["due"], clock.china_today())

@@ -220,6 +220,14 @@ FORM_FIELDS = {
     "extend": ("reason",),
     "decide": ("reason",),
 }
+#: The transition behind each step (its form is shown while the transition is allowed).
+TRANSITIONS = {
+    "accept": "accept",
+    "refuse": "refuse",
+    "materials": "request_materials",
+    "extend": "extend",
+    "decide": "decide",
+}
 DECISION_FIELDS = ("outcome", "level", "quantity", "date", "reason")
 
 
@@ -287,7 +295,8 @@ def task_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             if match and decisions_index[int(match.group(1)) :][:1] == [pk]:
                 row["errors"].add(match.group(2), message)
         if not (match and int(match.group(1)) < len(decisions_index)):
-            context["errors"].add(name if name in FORM_FIELDS[action] else "general", message)
+            shown = context["can"][TRANSITIONS[action]] and name in FORM_FIELDS[action]
+            context["errors"].add(name if shown else "general", message)
         context["form"] = action
         context["posted"] = {k: post.get(k, "") for k in post if k != "csrfmiddlewaretoken"}
         return render(request, "web/review/task.html", context, status=exc.status)

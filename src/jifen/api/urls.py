@@ -56,3 +56,8 @@ urlpatterns += [
         name="task_supplement",
     ),
 ]
+
+# The signed-in user's inbox (issue 4, infra).
+from jifen.notifications.api import InboxView  # noqa: E402
+
+urlpatterns += [path("inbox/", InboxView.as_view(), name="inbox")]

@@ -283,6 +283,7 @@ def _save_version(
     source: str,
     sources: dict[int, str],
     request: Any = None,
+    actor: Actor | None = None,
 ) -> CalendarVersion:
     """A new version = ``change(latest)``; serialised, audited ``calendar.changed``."""
     current_version()  # an empty table gets its version 1 first
@@ -311,7 +312,7 @@ def _save_version(
         resolved = _resolve_problems(version, calendar, now)
         record(
             "calendar.changed",
-            actor=Actor.for_user(user),
+            actor=actor or Actor.for_user(user),
             occurred_at=now,
             obj=version,
             data={
@@ -409,6 +410,7 @@ def import_notice(
     now: dt.datetime,
     note: str = "",
     request: Any = None,
+    actor: Actor | None = None,
 ) -> CalendarVersion:
     """A new version with the notice's year replaced (or added) by a notice file's content.
 
@@ -446,4 +448,5 @@ def import_notice(
         source=f"notice {Path(file).name}",
         sources={notice.year: origin},
         request=request,
+        actor=actor,
     )

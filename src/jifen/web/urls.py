@@ -62,3 +62,17 @@ urlpatterns = [
     path("workbench/dashboard/", dashboard.review_dashboard, name="review_dashboard"),
 ]
 
+# Inbox (notifications) and the center's working-day calendar (issue 4, infra).
+from jifen.calendars import views as calendar_views  # noqa: E402
+from jifen.notifications import views as inbox_views  # noqa: E402
+
+urlpatterns += [
+    path("me/inbox/", inbox_views.resident_inbox, name="inbox"),
+    path("workbench/inbox/", inbox_views.staff_inbox, name="staff_inbox"),
+    path("inbox/<int:pk>/read", inbox_views.read, name="inbox_read"),
+    path("inbox/read-all", inbox_views.read_all, name="inbox_read_all"),
+    path("workbench/calendar/", calendar_views.overview, name="calendar"),
+    path("workbench/calendar/<int:year>/", calendar_views.year_days, name="calendar_year"),
+    path("workbench/calendar/day", calendar_views.set_day, name="calendar_set_day"),
+    path("workbench/calendar/import", calendar_views.import_notice, name="calendar_import"),
+]

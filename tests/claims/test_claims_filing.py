@@ -240,3 +240,13 @@ def test_withdraw_after_one_department_decided(submit, resident_user, town_revie
     assert claim.status == ClaimStatus.DECIDED
     states = dict(claim.tasks.values_list("department__code", "state"))
     assert states == {"town": ReviewState.REJECTED, "social_work_dept": ReviewState.WITHDRAWN}
+
+
+def test_discarding_a_draft(resident, resident_user):
+    draft = services.save_draft(
+        resident=resident, user=resident_user, data={"step": 1}, claim=None, now=NOW
+    )
+    services.withdraw(draft, user=resident_user, now=NOW)
+    draft.refresh_from_db()
+    assert draft.status == ClaimStatus.WITHDRAWN and draft.number == ""
+    assert last_entry("claim.withdrawn").data["before"] == "draft"

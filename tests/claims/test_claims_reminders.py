@@ -62,3 +62,9 @@ def test_decided_tasks_are_left_alone(task_in, town_reviewer):
 
 def test_the_job_kind_is_registered():
     assert get_handler(KIND).__module__ == "jifen.claims.handlers"
+
+
+def test_the_job_runs_hourly():
+    from jifen.jobs.registry import periodic_kinds
+
+    assert periodic_kinds()[KIND].every == dt.timedelta(hours=1)

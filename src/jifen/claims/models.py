@@ -132,7 +132,7 @@ class Claim(models.Model):
                 fields=["number"], condition=~Q(number=""), name="claims_unique_number"
             ),
             models.CheckConstraint(
-                condition=Q(status="draft") | ~Q(number=""),
+                condition=Q(status__in=["draft", "withdrawn"]) | ~Q(number=""),
                 name="claims_submitted_has_number",
             ),
         ]

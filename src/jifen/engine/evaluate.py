@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from jifen.engine.dates import full_months, full_years, years_before
@@ -28,8 +29,32 @@ _MIN_DATE = dt.date.min
 
 def _n(value: Decimal) -> str:
     """A number for a human reason: no trailing zeros (18.5, 20)."""
-    text = format(value.normalize(), "f")
-    return text
+    # Zero is formatted directly: 0 and -0 are equal but print differently.
+    return _format_nonzero(value) if value else format(value.normalize(), "f")
+
+
+@lru_cache(maxsize=4096)
+def _format_nonzero(value: Decimal) -> str:
+    # Cached: a population has few distinct point values, and equal non-zero decimals
+    # (1.0 and 1) print the same, so caching by value is exact.
+    return format(value.normalize(), "f")
+
+
+@lru_cache(maxsize=4096)
+def _item_reason(name_en: str, name_zh: str, raw: Decimal, cap: Decimal) -> tuple[str, str, str]:
+    """The status and reasons of an item line (cached: most residents score the same few
+    values on most items, zero above all; the names are part of the key)."""
+    if raw > cap:
+        return (
+            Status.CAPPED,
+            f"{name_en}: {_n(raw)}, capped at the item cap {_n(cap)}",
+            f"{name_zh}：{_n(raw)}分，超过上限{_n(cap)}分，按{_n(cap)}分计",
+        )
+    return (
+        Status.TOTAL,
+        f"{name_en}: {_n(raw)} (cap {_n(cap)})",
+        f"{name_zh}：{_n(raw)}分（上限{_n(cap)}分）",
+    )
 
 
 def evaluate(
@@ -281,16 +306,7 @@ class _Evaluation:
                 points = rule.cap
             raw += points
         total = min(raw, item.cap)
-        if raw > item.cap:
-            status = Status.CAPPED
-            reason = f"{item.name.en}: {_n(raw)}, capped at the item cap {_n(item.cap)}"
-            reason_zh = (
-                f"{item.name.zh}：{_n(raw)}分，超过上限{_n(item.cap)}分，按{_n(item.cap)}分计"
-            )
-        else:
-            status = Status.TOTAL
-            reason = f"{item.name.en}: {_n(total)} (cap {_n(item.cap)})"
-            reason_zh = f"{item.name.zh}：{_n(total)}分（上限{_n(item.cap)}分）"
+        status, reason, reason_zh = _item_reason(item.name.en, item.name.zh, raw, item.cap)
         self.line(section, item.code, None, {}, total, status, reason, reason_zh)
         return total
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from jifen.engine.policy import PolicySelection
@@ -14,6 +15,13 @@ HUNDREDTH = Decimal("0.01")
 
 def money(value: Decimal) -> str:
     """Points as a decimal string with two places (``18.50``)."""
+    # Zero is formatted directly: 0 and -0 are equal but print differently.
+    return _money_nonzero(value) if value else str(value.quantize(HUNDREDTH))
+
+
+@lru_cache(maxsize=4096)
+def _money_nonzero(value: Decimal) -> str:
+    # Cached: few distinct point values, and equal non-zero decimals print the same.
     return str(value.quantize(HUNDREDTH))
 
 

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from jifen.residents.models import Resident
+from jifen.scores.fields import StoredJSONField
 
 
 class ScoreStatus(models.TextChoices):
@@ -30,7 +31,7 @@ class Score(models.Model):
     provincial_total = models.DecimalField(_("provincial total"), max_digits=7, decimal_places=2)
     city_bonus_total = models.DecimalField(_("city bonus total"), max_digits=7, decimal_places=2)
     deductions_total = models.DecimalField(_("deductions total"), max_digits=9, decimal_places=2)
-    result = models.JSONField(_("result with explanation"))
+    result = StoredJSONField(_("result with explanation"))
     provincial_policy = models.CharField(_("provincial policy version"), max_length=60)
     provincial_hash = models.CharField(max_length=64)
     city_policy = models.CharField(_("city policy version"), max_length=60)

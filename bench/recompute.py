@@ -84,6 +84,12 @@ def parse_args() -> argparse.Namespace:
         default=None,
         help="recompute processes (default: one per CPU on PostgreSQL, 1 on SQLite)",
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the fixture already in --database-url (no fixture, no feed import): drop "
+        "its stored scores and jobs and measure a first recompute again",
+    )
     parser.add_argument("--seed", type=int, default=20250602)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     return parser.parse_args()
@@ -144,7 +150,7 @@ def bench_engine(n: int, on: dt.date, seed: int) -> dict[str, Any]:
 
 
 def configure_database(
-    url: str | None, recreate: bool
+    url: str | None, recreate: bool, reuse: bool = False
 ) -> tuple[str, tempfile.TemporaryDirectory | None]:
     scratch = None
     if url is None:
@@ -168,7 +174,12 @@ def configure_database(
     call_command("migrate", verbosity=0)
     from jifen.residents.models import Resident
 
-    if Resident.objects.exists():
+    if reuse:
+        if url.startswith("sqlite") and scratch is not None:
+            raise SystemExit("--reuse needs --database-url")
+        if not Resident.objects.exists():
+            raise SystemExit(f"{url}: no fixture to reuse (run once without --reuse)")
+    elif Resident.objects.exists():
         raise SystemExit(f"{url}: the database has residents already (use --recreate)")
     return url, scratch
 
@@ -334,11 +345,8 @@ def write_fixture(n: int, on: dt.date, seed: int) -> dict[str, Any]:
 
 
 def bench_import(identities: list[str], rows: int, on: dt.date, seed: int) -> dict[str, Any]:
-    try:
-        from jifen.feeds.importer import import_batch
-    except ImportError:
-        return {"import": "skipped: feeds importer not available"}
     from jifen.audit.actors import Actor
+    from jifen.feeds.importer import import_batch
 
     rng = random.Random(seed + 2)
     lines = ["identity_number,record_id,rule,level,quantity,date"]
@@ -378,6 +386,21 @@ LAUNCHER = (
     "print(f'peak_rss_kb={peak}', file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
+
+
+def drop_scores() -> int:
+    """Empty the score and job tables of a reused fixture; returns its number of residents."""
+    from django.db import connection
+
+    from jifen.residents.models import Resident
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("TRUNCATE scores_score, jobs_jobrun, jobs_job CASCADE")
+        else:
+            for table in ("scores_score", "jobs_jobrun", "jobs_periodicslot", "jobs_job"):
+                cursor.execute(f"DELETE FROM {table}")
+    return Resident.objects.count()
 
 
 def bench_recompute(url: str, n: int, batch_size: int, processes: int) -> dict[str, Any]:
@@ -423,17 +446,21 @@ def main() -> int:
     print(f"engine bulk: {args.n:,} residents in memory ...", file=sys.stderr)
     figures.update(bench_engine(args.n, on, args.seed))
     if not args.engine_only:
-        url, scratch = configure_database(args.database_url, args.recreate)
+        url, scratch = configure_database(args.database_url, args.recreate, args.reuse)
         from django.db import connection
 
         figures["database"] = connection.vendor
-        print(f"fixture: {args.n:,} residents into {connection.vendor} ...", file=sys.stderr)
-        fixture = write_fixture(args.n, on, args.seed)
-        identities = fixture.pop("_identities")
-        figures.update(fixture)
-        rows = args.import_rows if args.import_rows is not None else min(args.n, 20_000)
-        print(f"feed import: {rows:,} rows ...", file=sys.stderr)
-        figures.update(bench_import(identities, rows, on, args.seed))
+        if args.reuse:
+            print("reusing the fixture: dropping stored scores and jobs ...", file=sys.stderr)
+            args.n = figures["n"] = drop_scores()
+        else:
+            print(f"fixture: {args.n:,} residents into {connection.vendor} ...", file=sys.stderr)
+            fixture = write_fixture(args.n, on, args.seed)
+            identities = fixture.pop("_identities")
+            figures.update(fixture)
+            rows = args.import_rows if args.import_rows is not None else min(args.n, 20_000)
+            print(f"feed import: {rows:,} rows ...", file=sys.stderr)
+            figures.update(bench_import(identities, rows, on, args.seed))
         # After a bulk load the planner needs statistics, as autovacuum would gather soon.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -464,16 +491,17 @@ def report(f: dict[str, Any]) -> None:
     )
     if "database" not in f:
         return
-    print(
-        f"fixture            {f['fixture_residents']:,} residents, {f['fixture_facts']:,} facts, "
-        f"{f['fixture_lapsed_permits']:,} lapsed permits in {f['fixture_s']} s ({f['database']})"
-    )
-    if "import" in f:
-        print(f"feed import        {f['import']}")
+    if "fixture_residents" not in f:
+        print(f"fixture            reused: {f['n']:,} residents ({f['database']}), no feed import")
     else:
         print(
-            f"feed import        {f['import_rows_per_s']:>12,} rows/s ({f['import_rows']:,} rows: "
-            f"{f['import_accepted']:,} accepted, {f['import_superseded']:,} superseded, "
+            f"fixture            {f['fixture_residents']:,} residents, {f['fixture_facts']:,} "
+            f"facts, {f['fixture_lapsed_permits']:,} lapsed permits in {f['fixture_s']} s "
+            f"({f['database']})"
+        )
+        print(
+            f"feed import        {f['import_rows_per_s']:>12,} rows/s ({f['import_rows']:,} "
+            f"rows: {f['import_accepted']:,} accepted, {f['import_superseded']:,} superseded, "
             f"{f['import_rejected']:,} rejected, {f['import_s']} s)"
         )
     print(

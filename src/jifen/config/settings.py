@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "jifen.notifications.context_processors.inbox",
             ],
         },
     },
@@ -183,8 +184,20 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PermitStatusEnum": "jifen.residents.models.PermitStatus",
         "ScoreStatusEnum": "jifen.scores.models.ScoreStatus",
+        "ClaimKindEnum": "jifen.claims.models.ClaimKind",
+        "ClaimStatusEnum": "jifen.claims.models.ClaimStatus",
     },
 }
+
+#: Evidence files of claims: outside any static or web root, served only as attachments to
+#: the people allowed to see the claim (security.md "Uploads").
+JIFEN_EVIDENCE_ROOT = Path(os.environ.get("JIFEN_EVIDENCE_ROOT", VAR_DIR / "evidence"))
+JIFEN_EVIDENCE_MAX_BYTES = int(os.environ.get("JIFEN_EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
+JIFEN_EVIDENCE_MAX_PER_CLAIM = int(os.environ.get("JIFEN_EVIDENCE_MAX_PER_CLAIM", "20"))
+
+#: How SMS/e-mail notifications leave: "outbox" (the embedded default: the outbox table and
+#: the log) or the dotted path of a gateway class with ``send(message, address) -> receipt``.
+JIFEN_NOTIFY_CHANNEL = os.environ.get("JIFEN_NOTIFY_CHANNEL", "outbox")
 
 #: Where policy versions (YAML) and calendar notices live; see docs/architecture.md.
 JIFEN_POLICY_DIR = Path(os.environ.get("JIFEN_POLICY_DIR", BASE_DIR / "policies"))

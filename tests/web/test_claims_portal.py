@@ -195,10 +195,6 @@ def test_removing_a_file_from_the_draft(alice, cw):
     assert claim.draft["evidence"] == []
 
 
-@pytest.mark.xfail(
-    reason="claims_submitted_has_number refuses a withdrawn draft (requests-pages.md)",
-    strict=False,
-)
 def test_discarding_a_draft(alice, cw):
     alice.post("/me/claims/new/", {"rule": ["honours.bravery"], "go": "next"})
     claim = draft_of(cw)

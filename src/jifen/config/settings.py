@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "jifen.idempotency",
     "jifen.claims",
     "jifen.scenarios",
+    "jifen.rankings",
+    "jifen.reexaminations",
+    "jifen.sanctions",
     "jifen.audit",
 ]
 

@@ -9,14 +9,10 @@ from typing import Any
 def has_open_reexamination(resident: Any) -> bool:
     """Whether ``resident`` (a Resident or its pk) has a re-examination still open
     (submitted or accepted): it blocks them from being ranked until it is decided."""
-    from django.apps import apps
+    from jifen.reexaminations.models import OPEN_STATES, Reexamination
 
-    try:
-        model = apps.get_model("reexaminations", "Reexamination")
-    except LookupError:  # the model lands with the rankings' Publication (same issue)
-        return False
     pk = getattr(resident, "pk", resident)
-    return model.objects.filter(resident_id=pk, state__in=("submitted", "accepted")).exists()
+    return Reexamination.objects.filter(resident_id=pk, state__in=OPEN_STATES).exists()
 
 
 __all__ = ["has_open_reexamination"]

@@ -150,7 +150,7 @@ def test_service_errors_are_shown_next_to_the_field_and_nothing_is_submitted(ali
     )
     response = alice.post(f"/me/claims/{claim.pk}/edit/review/", {"go": "submit"})
     assert response.status_code == 400
-    assert "future" in response.content.decode() or "将来" in response.content.decode()
+    assert 'id="error-date-honours.bravery"' in response.content.decode()
 
 
 def test_a_rule_with_an_open_claim_is_refused_naming_the_rule(alice, cw):
@@ -246,7 +246,7 @@ def test_status_page_shows_deadline_notice_supplement_and_decision(alice, cw, at
     )
     page = alice.get(f"/me/claims/{claim.pk}/").content.decode()
     assert "city-level award" in page
-    assert "15" in page  # honours.bravery city level: 15 points
+    assert '<span class="points">15' in page  # honours.bravery, city level: 15 points
 
 
 def test_a_supplement_without_files_or_note_is_refused_next_to_the_field(alice, cw):
@@ -362,3 +362,41 @@ def test_forms_carry_csrf_tokens_and_are_refused_without(cw):
     response = client.post("/me/claims/new/", {"rule": ["honours.bravery"], "go": "next"})
     assert response.status_code == 403
     assert not Claim.objects.exists()
+
+
+def test_a_file_missing_from_the_store_is_gone_not_an_error(alice, cw):
+    from jifen.evidence import storage
+
+    claim = file_claim(cw)
+    evidence = claim.evidence.get()
+    storage.path_of(evidence.storage_name).unlink()
+    response = alice.get(f"/evidence/{evidence.pk}")
+    assert response.status_code == 410
+
+
+def test_the_includes_for_my_points_and_the_resident_page(cw):
+    """The one-line includes the lead adds to _score.html and workbench/resident.html."""
+    from django.template.loader import render_to_string
+
+    from jifen.web.explain import fact_view, policy_set
+
+    policies = list(policy_set().in_force(NOW.date()))
+    fed = fact_view(Fact.objects.get(resident=cw.alice, code="charity.blood_donation"), policies)
+    staff_made = fact_view(Fact.objects.get(resident=cw.alice, code="education"), policies)
+    link = render_to_string(
+        "web/claims/_fact_correction.html", {"fact": fed, "user": cw.alice_user}
+    )
+    assert f'href="/me/corrections/{fed.fact.pk}/"' in link
+    assert "href" not in render_to_string(
+        "web/claims/_fact_correction.html", {"fact": staff_made, "user": cw.alice_user}
+    )
+    assert "href" not in render_to_string(
+        "web/claims/_fact_correction.html", {"fact": fed, "user": cw.center}
+    )
+    resident_link = render_to_string(
+        "web/claims/_resident_link.html", {"resident": cw.alice, "user": cw.clerk_wutong}
+    )
+    assert f'href="/workbench/residents/{cw.alice.pk}/claims/"' in resident_link
+    assert "href" not in render_to_string(
+        "web/claims/_resident_link.html", {"resident": cw.alice, "user": cw.reviewer_psb}
+    )

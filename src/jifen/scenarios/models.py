@@ -280,6 +280,9 @@ class Enrollment(models.Model):
     points = models.DecimalField(_("points"), max_digits=7, decimal_places=2, null=True, blank=True)
     #: ``{"provincial.age": "20.00", …, "deductions": "-5.00"}`` (strings, hundredths).
     breakdown = models.JSONField(_("breakdown"), default=dict, blank=True)
+    #: The value of each tie-break of the version, as ranked (``{"provincial_total": "41.50",
+    #: "item:provincial.social_insurance": "12.00", "applied_at": "2026-…+08:00"}``).
+    tie_values = models.JSONField(_("tie-break values"), default=dict, blank=True)
     #: Conditions not met: ``[{"code": "scenarios.ineligible.min_total", "message": "…"}]``.
     eligibility_reasons = models.JSONField(_("eligibility reasons"), default=list, blank=True)
     evaluated_at = models.DateTimeField(_("evaluated at"), null=True, blank=True)

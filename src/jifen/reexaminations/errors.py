@@ -78,6 +78,10 @@ class WindowClosed(ReexaminationError):
     code = "reexaminations.window_closed"
     status = 409
 
+    @property
+    def deadline(self):
+        return self.params.get("deadline")
+
 
 class DuplicateOpen(ReexaminationError):
     code = "reexaminations.duplicate_open"

@@ -13,9 +13,11 @@ Confirming, in ONE transaction:
 3. every place the resident obtained — a ranking entry with an allocation (admitted) that is
    not cancelled yet — is cancelled through ``jifen.rankings`` ``cancel_place``, which moves
    the next applicants up per the scenario's allocation rules; who moved up is kept in
-   ``cancelled_places`` and each of them is notified;
+   ``cancelled_places``;
 4. a :class:`CreditRecord` ``points_fraud`` (audit ``credit.recorded``);
-5. the resident and the proposer are notified.
+5. the resident is told (points cleared, places cancelled, credit record) and the proposer
+   the outcome; ``cancel_place`` itself tells each applicant who moved up (and the resident
+   about each place).
 """
 
 from __future__ import annotations
@@ -358,30 +360,6 @@ def _notify_affected(
         link="/me/",
         now=now,
     )
-    from jifen.scenarios.models import Enrollment
-
-    moved = [m for p in places for m in p.get("moved_up", [])]
-    enrollments = {
-        e.number: e for e in Enrollment.objects.filter(number__in=[m["enrollment"] for m in moved])
-    }
-    for move in moved:
-        enrollment = enrollments.get(move["enrollment"])
-        if enrollment is None:
-            continue
-        notify(
-            resident=enrollment.resident,
-            kind="ranking.moved_up",
-            subject=str(_("Your application %(number)s moved up") % {"number": enrollment.number}),
-            body=str(
-                _(
-                    "A place was cancelled and the list was corrected: your application "
-                    "%(number)s now has %(label)s."
-                )
-                % {"number": enrollment.number, "label": move.get("label") or "—"}
-            ),
-            link="/me/",
-            now=now,
-        )
     _notify_user(
         case.proposed_by,
         kind="fraud.confirmed",

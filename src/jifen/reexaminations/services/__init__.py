@@ -1,9 +1,12 @@
-"""Re-examination services (积分复核). ``has_open_reexamination`` is what the scenario
-blockers ask."""
+"""Re-examination services (积分复核): filing and withdrawal (``filing``), acceptance and the
+decision (``review``). ``has_open_reexamination`` is what the scenario blockers ask."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from jifen.reexaminations.services.filing import file_reexamination, withdraw
+from jifen.reexaminations.services.review import FactChange, accept, decide
 
 
 def has_open_reexamination(resident: Any) -> bool:
@@ -15,4 +18,11 @@ def has_open_reexamination(resident: Any) -> bool:
     return Reexamination.objects.filter(resident_id=pk, state__in=OPEN_STATES).exists()
 
 
-__all__ = ["has_open_reexamination"]
+__all__ = [
+    "FactChange",
+    "accept",
+    "decide",
+    "file_reexamination",
+    "has_open_reexamination",
+    "withdraw",
+]

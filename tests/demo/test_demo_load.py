@@ -6,7 +6,9 @@ from django.test import override_settings
 
 from jifen.accounts.models import Role, User
 from jifen.audit.models import AuditEntry
+from jifen.claims.models import Claim, ReviewTask
 from jifen.demo.loader import DEMO_ACCOUNTS, DEMO_PASSWORD
+from jifen.facts.models import Fact
 from jifen.feeds.models import FeedBatch
 from jifen.residents.models import Resident
 from jifen.scores.models import Score
@@ -35,6 +37,16 @@ def test_demo_load_sends_a_population_through_the_feeds_and_scores_it(
         assert user.check_password(DEMO_PASSWORD)
     assert User.objects.get(username="resident").resident is not None
     assert AuditEntry.objects.filter(action="feed.batch_imported").count() == batches.count()
+    # Claims through the real services: the reviewer's queue shows every state.
+    states = set(ReviewTask.objects.values_list("state", flat=True))
+    assert {"submitted", "accepted", "materials_requested", "approved"} <= states
+    assert Claim.objects.filter(kind="claim", resident__account__username="resident").exists()
+    assert AuditEntry.objects.filter(action="claim.decided").exists()
+    # The approved commendation is a fact of the demo resident, counted in their current score.
+    commendation = Fact.objects.get(source="claim", code="honours.commendation")
+    score = Score.objects.get(resident=commendation.resident, is_current=True)
+    assert commendation.pk in score.fact_ids
+    assert score.result["city"]["items"]["honours"] == "5.00"
     # A second load into a populated database does nothing with --if-empty, refuses without.
     call_command("demo", "load", "--if-empty")
     assert Resident.objects.count() == 60

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from jifen.demo.claims import seed_demo_claims
 from jifen.demo.loader import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
 from jifen.residents.models import Resident
 
@@ -50,12 +51,16 @@ class Command(BaseCommand):
         # The imports queued score recomputations; run them now so the portal opens on scores.
         self.stderr.write("demo: computing scores")
         call_command("worker", "--once", stdout=self.stderr)
+        self.stderr.write("demo: filing claims and corrections")
+        seeded = seed_demo_claims(now=timezone.now())
+        call_command("worker", "--once", stdout=self.stderr)
         for batch in report.batches:
             self.stdout.write(
                 f"  {batch.feed:<22} rows {batch.rows:>6}  accepted {batch.accepted:>6}  "
                 f"rejected {batch.rejected:>4}"
             )
         self.stdout.write(
-            f"demo: {report.residents} residents loaded in {time.monotonic() - started:.0f} s; "
+            f"demo: {report.residents} residents and {len(seeded.claims)} claims loaded in "
+            f"{time.monotonic() - started:.0f} s; "
             f"accounts ({DEMO_PASSWORD}): {', '.join(u for u, _, _ in DEMO_ACCOUNTS)}"
         )

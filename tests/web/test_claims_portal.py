@@ -400,3 +400,20 @@ def test_the_includes_for_my_points_and_the_resident_page(cw):
     assert "href" not in render_to_string(
         "web/claims/_resident_link.html", {"resident": cw.alice, "user": cw.reviewer_psb}
     )
+
+
+def test_a_file_for_one_item_is_seen_by_that_items_department_only(alice, cw, client):
+    from jifen.claims.models import ClaimEvidence
+
+    claim = walk_wizard(alice, cw, upload=False)
+    alice.post(
+        f"/me/claims/{claim.pk}/edit/evidence/",
+        {"file": [png_upload("hours.png")], "for": "charity.volunteer_hours", "go": "stay"},
+    )
+    alice.post(f"/me/claims/{claim.pk}/edit/review/", {"go": "submit"})
+    link = ClaimEvidence.objects.get(claim=claim)
+    assert link.item.rule == "charity.volunteer_hours"
+    client.force_login(cw.reviewer_psb)
+    assert client.get(f"/evidence/{link.evidence_id}").status_code == 404
+    client.force_login(cw.user("reviewer_social"))
+    assert client.get(f"/evidence/{link.evidence_id}").status_code == 200

@@ -418,7 +418,7 @@ def submit(request: HttpRequest, filer: Filer, claim: Claim, state: dict) -> Htt
         evidence = found.get(entry["id"])
         if evidence is None:
             continue
-        if entry.get("rule"):
+        if entry.get("rule") in state["rules"]:  # a file of an item dropped meanwhile: whole
             per_rule.setdefault(entry["rule"], []).append(evidence)
         else:
             whole.append(evidence)

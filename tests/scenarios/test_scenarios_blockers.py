@@ -88,8 +88,20 @@ def test_an_open_reexamination_blocks(resident, enroll, monkeypatch):
     """Through ``jifen.reexaminations.services.has_open_reexamination`` (stubbed here: the
     real one is tested with the re-examinations)."""
     monkeypatch.setattr(blockers, "_reexamination_check", lambda: lambda r: r.pk == resident.pk)
+    monkeypatch.setattr(blockers, "_bulk_reexamination_check", lambda: None)
     enrollment = enroll(resident)
     assert codes(enrollment) == ["scenarios.blocked.open_reexamination"]
+
+
+def test_the_bulk_reexamination_check_is_used_when_offered(resident, enroll, monkeypatch):
+    monkeypatch.setattr(blockers, "_reexamination_check", lambda: lambda r: False)
+    monkeypatch.setattr(blockers, "_bulk_reexamination_check", lambda: lambda ids: set(ids))
+    enrollment = enroll(resident)
+    assert codes(enrollment) == ["scenarios.blocked.open_reexamination"]
+
+
+def test_the_real_reexamination_check_finds_nothing_open(resident, enroll):
+    assert enroll(resident).status == EnrollmentStatus.SUBMITTED
 
 
 def test_without_the_reexaminations_service_the_check_is_skipped(resident, enroll, monkeypatch):
@@ -102,6 +114,7 @@ def test_a_blocked_enrollment_is_evaluated_but_not_rankable_until_unblocked(
 ):
     open_reexam = {"open": True}
     monkeypatch.setattr(blockers, "_reexamination_check", lambda: lambda r: open_reexam["open"])
+    monkeypatch.setattr(blockers, "_bulk_reexamination_check", lambda: None)
     enrollment = enroll(resident)
     services.evaluate_enrollments(version, now=AFTER, user=center)
     enrollment.refresh_from_db()

@@ -1,3 +1,3 @@
-"""Application scenarios (应用场景), enrollments, publication and re-examination.
-
-Filled by later issues; see docs/architecture.md."""
+"""Application scenarios (积分应用场景) and enrollments (积分应用申请): versioned definitions
+(``content.py``), the open period, blockers and the evaluation on the opening date
+(``services/``); the demo's two scenarios (``demo.py``). See ``models.py``."""

@@ -47,6 +47,16 @@ def _reexamination_check():
     return has_open_reexamination
 
 
+def _bulk_reexamination_check():
+    """``residents_with_open_reexamination(ids) -> set of ids`` if the app offers it (one
+    query for a whole evaluation chunk), else None (then one query per resident)."""
+    try:
+        from jifen.reexaminations.services import residents_with_open_reexamination
+    except ImportError:
+        return None
+    return residents_with_open_reexamination
+
+
 def blockers_for(
     residents: Iterable[Resident], *, now: dt.datetime
 ) -> dict[uuid.UUID, list[dict[str, str]]]:
@@ -117,8 +127,12 @@ def blockers_for(
             )
     has_open = _reexamination_check()
     if has_open is not None:
+        bulk = _bulk_reexamination_check()
+        reexamined = (
+            set(bulk(ids)) if bulk is not None else {r.pk for r in residents if has_open(r)}
+        )
         for resident in residents:
-            if has_open(resident):
+            if resident.pk in reexamined:
                 found[resident.pk].append(
                     _reason(
                         "scenarios.blocked.open_reexamination",

@@ -76,3 +76,75 @@ urlpatterns += [
     path("workbench/calendar/day", calendar_views.set_day, name="calendar_set_day"),
     path("workbench/calendar/import", calendar_views.import_notice, name="calendar_import"),
 ]
+
+# Scenarios, enrollment, rankings, publication, re-examination and fraud (issue 5, pages5).
+from jifen.web import publications  # noqa: E402
+from jifen.web import scenarios_portal as sp  # noqa: E402
+from jifen.web import scenarios_workbench as sw  # noqa: E402
+
+urlpatterns += [
+    path("me/scenarios/", sp.scenario_list, name="scenarios"),
+    path("me/scenarios/<int:pk>/", sp.scenario_detail, name="scenario"),
+    path("me/scenarios/enrollments/<uuid:pk>/", sp.enrollment_detail, name="enrollment"),
+    path(
+        "me/scenarios/enrollments/<uuid:pk>/withdraw",
+        sp.enrollment_withdraw,
+        name="enrollment_withdraw",
+    ),
+    path(
+        "me/scenarios/enrollments/<uuid:pk>/reexamine",
+        sp.reexamination_file,
+        name="reexamination_file",
+    ),
+    path("me/reexaminations/<uuid:pk>/", sp.reexamination_detail, name="my_reexamination"),
+    path("public/publications/<int:pk>/", publications.publication_page, name="publication"),
+    path(
+        "public/publications/<int:pk>/list.xlsx",
+        publications.publication_excel,
+        name="publication_xlsx",
+    ),
+    path(
+        "public/publications/<int:pk>/notice.pdf",
+        publications.publication_pdf,
+        name="publication_pdf",
+    ),
+    path("workbench/scenarios/", sw.scenario_list, name="staff_scenarios"),
+    path("workbench/scenarios/<int:pk>/", sw.scenario_detail, name="staff_scenario"),
+    path("workbench/scenarios/<int:pk>/draft/", sw.version_draft, name="staff_scenario_draft"),
+    path(
+        "workbench/scenarios/<int:pk>/versions/<int:number>/",
+        sw.version_draft,
+        name="staff_scenario_version",
+    ),
+    path(
+        "workbench/scenarios/<int:pk>/versions/<int:number>/publish",
+        sw.version_publish,
+        name="staff_scenario_publish",
+    ),
+    path(
+        "workbench/scenarios/<int:pk>/enrollments/",
+        sw.enrollment_list,
+        name="staff_enrollments",
+    ),
+    path("workbench/scenarios/<int:pk>/evaluate", sw.scenario_evaluate, name="staff_evaluate"),
+    path("workbench/scenarios/<int:pk>/freeze", sw.scenario_freeze, name="staff_freeze"),
+    path("workbench/rankings/<int:pk>/", sw.ranking_detail, name="staff_ranking"),
+    path(
+        "workbench/rankings/<int:pk>/<slug:action>",
+        sw.ranking_action,
+        name="staff_ranking_action",
+    ),
+    path("workbench/reexaminations/", sw.reexamination_queue, name="staff_reexaminations"),
+    path(
+        "workbench/reexaminations/<uuid:pk>/",
+        sw.reexamination_detail,
+        name="staff_reexamination",
+    ),
+    path(
+        "workbench/reexaminations/<uuid:pk>/<slug:action>",
+        sw.reexamination_action,
+        name="staff_reexamination_action",
+    ),
+    path("workbench/fraud/", sw.fraud_list, name="staff_fraud"),
+    path("workbench/fraud/<uuid:pk>/", sw.fraud_case, name="staff_fraud_case"),
+]

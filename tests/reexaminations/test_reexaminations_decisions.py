@@ -199,3 +199,20 @@ def test_upheld_changes_the_fact_the_points_and_publishes_the_corrected_list(
         "reexamination.reported",
     ]
     assert "ranking.corrected" in actions(prefix="ranking.")
+    # The replaced list takes no more requests; the corrected one does (its own window).
+    with pytest.raises(errors.InvalidReexamination) as replaced:
+        file(world, "b", now=DECIDED)
+    assert replaced.value.field == "publication"
+    from jifen.reexaminations.services import file_reexamination
+    from tests.reexaminations.world import upload
+
+    again = file_reexamination(
+        publication=corrected,
+        enrollment=world.enrollments["b"],
+        user=world.users["b"],
+        item="provincial.social_insurance",
+        statement="Mine are missing too.",
+        evidence=[upload(world.residents["b"], world.users["b"], now=DECIDED)],
+        now=DECIDED,
+    )
+    assert again.filing_deadline == corrected.filing_until

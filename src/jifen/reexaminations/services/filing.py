@@ -52,7 +52,9 @@ def file_reexamination(
     Checked in this order (the first failure is raised, naming its field):
 
     - the filer: the resident, or a clerk of their town (``reexaminations.not_allowed``);
-    - the enrollment is on the published list (``enrollment``);
+    - the enrollment is on the published list (``enrollment``), and the list has not been
+      replaced by a corrected one (``publication``: file against the corrected list, whose
+      own first day starts a new window);
     - the window (China date of ``now``): not before the first day of publication
       (``reexaminations.window_not_open``) and not after the publication's last filing day
       (``reexaminations.window_closed``, the message names the date missed);
@@ -66,8 +68,9 @@ def file_reexamination(
     working days after the filing day. Audited ``reexamination.filed``; the department's
     reviewers and the applicant are told.
     """
-    from jifen.rankings.models import RankingEntry
+    from jifen.rankings.models import Publication, RankingEntry
 
+    publication = Publication.objects.get(pk=publication.pk)  # its stored state, not a copy
     resident = enrollment.resident
     require_filer(user, resident)
     entry = RankingEntry.objects.filter(
@@ -76,6 +79,11 @@ def file_reexamination(
     if entry is None:
         raise InvalidReexamination(
             _("This application is not on the published list."), field="enrollment"
+        )
+    if publication.taken_down_at is not None and publication.taken_down_reason == "corrected":
+        raise InvalidReexamination(
+            _("This list was replaced by a corrected list; file against the corrected list."),
+            field="publication",
         )
     today = china_date(now)
     if today < publication.starts_on:

@@ -8,8 +8,8 @@ the snapshot can run it again and must get the same list and the same hash
 Order (issue 5, contract "jifen.rankings"):
 
 1. points, highest first;
-2. the scenario's tie-breaks in their configured order: ``applied_at`` (and any other
-   ``…_at`` timestamp) earliest first, every other tie-break (``provincial_total``,
+2. the scenario's tie-breaks in their configured order: ``applied_at`` earliest first,
+   ``deductions_total`` lowest first, every other tie-break (``provincial_total``,
    ``city_bonus_total``, ``item:provincial.social_insurance`` …) highest first;
 3. the application number, ascending: the final total order, so no two entries share a rank.
 
@@ -56,8 +56,18 @@ def sha256(value: Any) -> str:
     return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
+#: Tie-breaks where the lower value ranks first (as ``jifen.scenarios.content.TIE_BREAKS``).
+ASCENDING = frozenset({"applied_at", "deductions_total"})
+
+
 def is_ascending(tie_break: str) -> bool:
-    """Timestamps (``applied_at``) rank earliest first; every score value highest first."""
+    """Timestamps (``applied_at``) rank earliest first and ``deductions_total`` lowest
+    first; every other value (sub-totals, ``item:…``) highest first."""
+    return tie_break in ASCENDING or is_timestamp(tie_break)
+
+
+def is_timestamp(tie_break: str) -> bool:
+    """Timestamps are compared as canonical UTC text (``2026-07-01T01:00:00.000000Z``)."""
     return tie_break == "applied_at" or tie_break.endswith("_at")
 
 
@@ -71,7 +81,8 @@ def hundredths(value: str | Decimal | int) -> int:
 
 
 def points_text(value: str | Decimal | int) -> str:
-    return str(Decimal(str(value)).quantize(Decimal("0.01")))
+    """``"12.5"`` → ``"12.50"``; more than two decimals is refused, never rounded."""
+    return f"{Decimal(hundredths(value)) / 100:.2f}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +162,7 @@ def make_inputs(
                 "score": entry.get("score"),
                 "points": points_text(entry["points"]),
                 "ties": [
-                    t if is_ascending(k) else points_text(t)
+                    t if is_timestamp(k) else points_text(t)
                     for k, t in zip(tie_breaks, ties, strict=True)
                 ],
                 "preferences": [str(p) for p in entry.get("preferences") or ()],
@@ -186,12 +197,19 @@ def make_inputs(
 
 
 def sort_key_function(tie_breaks: Sequence[str]):
-    ascending = [is_ascending(t) for t in tie_breaks]
+    kinds = [
+        "text" if is_timestamp(t) else "asc" if is_ascending(t) else "desc" for t in tie_breaks
+    ]
 
     def key(row: Mapping[str, Any]) -> tuple:
         parts: list[Any] = [-hundredths(row["points"])]
-        for asc, value in zip(ascending, row["ties"], strict=True):
-            parts.append(value if asc else -hundredths(value))
+        for kind, value in zip(kinds, row["ties"], strict=True):
+            if kind == "text":
+                parts.append(value)
+            elif kind == "asc":
+                parts.append(hundredths(value))
+            else:
+                parts.append(-hundredths(value))
         parts.append(row["number"])
         return tuple(parts)
 
@@ -310,7 +328,7 @@ def _deciding_tiebreak(
         if other.points == last.points:
             decided_by, value = "number", last.number
             for key, mine, theirs in zip(tie_breaks, last.ties, other.ties, strict=True):
-                if mine != theirs and (is_ascending(key) or hundredths(mine) != hundredths(theirs)):
+                if mine != theirs:
                     decided_by, value = key, mine
                     break
         break

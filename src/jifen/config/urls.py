@@ -6,5 +6,6 @@ urlpatterns = [
     path("accounts/", include("jifen.accounts.urls")),
     path("api/feeds/", include("jifen.feeds.urls")),
     path("api/", include("jifen.api.urls")),
+    path("audit/", include("jifen.web.audit_urls")),
     path("", include("jifen.web.urls")),
 ]

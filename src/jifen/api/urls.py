@@ -61,3 +61,33 @@ urlpatterns += [
 from jifen.notifications.api import InboxView  # noqa: E402
 
 urlpatterns += [path("inbox/", InboxView.as_view(), name="inbox")]
+
+# Scenarios, enrollment, public lists, re-examinations and rankings (issue 5, pages5).
+from jifen.api import scenarios as scenarios_api  # noqa: E402
+
+urlpatterns += [
+    path("scenarios/", scenarios_api.ScenarioListView.as_view(), name="scenarios"),
+    path("scenarios/<int:pk>/enroll", scenarios_api.EnrollView.as_view(), name="scenario_enroll"),
+    path("scenarios/<int:pk>/freeze", scenarios_api.FreezeView.as_view(), name="scenario_freeze"),
+    path("me/enrollments", scenarios_api.MyEnrollmentsView.as_view(), name="my_enrollments"),
+    path("enrollments/<uuid:pk>/", scenarios_api.EnrollmentDetailView.as_view(), name="enrollment"),
+    path(
+        "enrollments/<uuid:pk>/reexaminations",
+        scenarios_api.ReexaminationFileView.as_view(),
+        name="enrollment_reexamine",
+    ),
+    path("publications/<int:pk>/", scenarios_api.PublicListView.as_view(), name="publication"),
+    path("reexaminations/", scenarios_api.ReexaminationListView.as_view(), name="reexaminations"),
+    path(
+        "reexaminations/<uuid:pk>/accept",
+        scenarios_api.ReexaminationAcceptView.as_view(),
+        name="reexamination_accept",
+    ),
+    path(
+        "reexaminations/<uuid:pk>/decide",
+        scenarios_api.ReexaminationDecideView.as_view(),
+        name="reexamination_decide",
+    ),
+    path("rankings/<int:pk>/", scenarios_api.RankingDetailView.as_view(), name="ranking"),
+    path("rankings/<int:pk>/publish", scenarios_api.PublishView.as_view(), name="ranking_publish"),
+]

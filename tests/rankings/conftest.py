@@ -105,7 +105,7 @@ def enrol(center):
         provincial = Decimal(str(provincial if provincial is not None else points))
         city = Decimal(str(city if city is not None else points - provincial))
         deductions = Decimal(str(deductions))
-        item_points = items or {"age": str(provincial)}
+        item_points = items or {"age": f"{provincial:.2f}"}
         result = {
             "provincial": {"total": str(provincial), "items": item_points},
             "city": {"bonus_total": str(city), "items": {}},

@@ -113,7 +113,8 @@ def test_rule_supplied_by_a_connected_feed_is_refused(submit):
         submit(COMMENDATION, VOLUNTEER)
     assert caught.value.code == "claims.rule_supplied_by_feed"
     assert caught.value.field == "items[1].rule"
-    assert "correction" in str(caught.value.message)
+    # In the language of the request (Simplified Chinese by default): file a correction.
+    assert "异议/变更" in str(caught.value.message)
 
 
 def test_second_open_claim_for_a_rule_is_refused(submit, resident_user, town_reviewer):

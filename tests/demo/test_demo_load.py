@@ -11,6 +11,7 @@ from jifen.demo.loader import DEMO_ACCOUNTS, DEMO_PASSWORD
 from jifen.facts.models import Fact
 from jifen.feeds.models import FeedBatch
 from jifen.residents.models import Resident
+from jifen.scenarios.models import Enrollment, ScenarioVersion
 from jifen.scores.models import Score
 
 
@@ -42,6 +43,9 @@ def test_demo_load_sends_a_population_through_the_feeds_and_scores_it(
     assert {"submitted", "accepted", "materials_requested", "approved"} <= states
     assert Claim.objects.filter(kind="claim", resident__account__username="resident").exists()
     assert AuditEntry.objects.filter(action="claim.decided").exists()
+    # Two published scenarios, open now; the clerk has enrolled residents of their town.
+    assert ScenarioVersion.objects.filter(status="published").count() == 2
+    assert Enrollment.objects.filter(resident__town__code="wutong").exists()
     # The approved commendation is a fact of the demo resident, counted in their current score.
     commendation = Fact.objects.get(source="claim", code="honours.commendation")
     score = Score.objects.get(resident=commendation.resident, is_current=True)

@@ -7,7 +7,9 @@ import datetime as dt
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
+from jifen.audit.models import AuditEntry
 from jifen.notifications.models import Notification
 from jifen.rankings.models import Outcome
 from jifen.sanctions import errors, services
@@ -189,3 +191,22 @@ def test_a_failure_while_confirming_changes_nothing(world, monkeypatch):
     assert case.state == FraudState.PROPOSED
     assert not PointsClearance.objects.exists() and not CreditRecord.objects.exists()
     assert actions(case) == ["fraud.proposed"]
+
+
+def test_a_confirmed_case_clears_the_stored_score_and_the_portal_says_so(world, client):
+    resident = world.residents["a"]
+    recompute_resident(resident, on=PROPOSED.date(), now=PROPOSED, actor=FACTORY_ACTOR)
+    case = propose(world, world.center)
+    services.confirm(case, user=world.center2, now=CONFIRMED)
+
+    score = recompute_resident(resident, on=CONFIRMED.date(), now=CONFIRMED, actor=FACTORY_ACTOR)
+    assert score.status == "cleared"
+    assert score.lapsed_since == CONFIRMED.date()
+    assert score.total > 0  # the facts still say what they say; the standing clears them
+    flip = AuditEntry.objects.filter(action="score.cleared").latest("sequence")
+    assert flip.object_id == str(score.pk)
+    assert not AuditEntry.objects.filter(action="score.restored").exists()
+
+    client.force_login(resident.account)
+    page = client.get(reverse("web:portal")).content.decode()
+    assert 'id="cleared"' in page

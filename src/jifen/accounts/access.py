@@ -15,18 +15,25 @@ clerk (a town)     the residents of their town; their facts except deductions (c
                    scores with deduction details withheld; permits. May reveal the full
                    identity number (audited).
 reviewer (a dept)  the residents for whom their department has sent a fact (current or
-                   superseded) or who have a review task routed to it; only the facts of
+                   superseded) or who have a review task or a re-examination routed to it;
+                   only the facts of
                    their department; scores with only their department's deduction details;
                    permits. No full identity number. Searches (identity number, permit number,
                    name) run inside that scope only: a resident the department holds nothing
                    about is "not found", whoever knows the number.
 center             everyone and everything; may reveal the full identity number (audited).
-auditor, system    nothing: no personal data by default (the auditor reads the audit log in
-and security       the admin site; administrators manage configuration and accounts).
+auditor, system    nothing: no personal data by default (the auditor reads the audit log at
+and security       ``/audit/``; administrators manage configuration and accounts).
 administrators
 =================  ==========================================================================
 
 Feed batches: the center sees all, a reviewer those of their department, nobody else.
+
+Re-examinations (``reexaminations_for``; the rules live in ``jifen.reexaminations.access``):
+the resident their own, a clerk those of their town's residents, a reviewer those routed to
+their department (and their evidence), the center all. Fraud cases (``fraud_cases_for``): the
+center all, a reviewer those their department proposed. Credit records: the resident their
+own, the center all.
 
 Claims and review (``claims_for``, ``tasks_for``, ``items_for``, ``evidence_for``):
 
@@ -99,7 +106,14 @@ def residents_for(user: Any, action: str = "view") -> QuerySet[Resident]:
         department_tasks = ReviewTask.objects.filter(
             claim__resident=OuterRef("pk"), department_id=user.department_id
         )
-        return residents.filter(Exists(department_facts) | Exists(department_tasks))
+        from jifen.reexaminations.models import Reexamination
+
+        department_reexaminations = Reexamination.objects.filter(
+            resident=OuterRef("pk"), department_id=user.department_id
+        )
+        return residents.filter(
+            Exists(department_facts) | Exists(department_tasks) | Exists(department_reexaminations)
+        )
     if role == Role.CENTER:
         return residents
     return residents.none()
@@ -219,7 +233,12 @@ def evidence_for(user: Any) -> QuerySet:
             | Q(notice__task__department_id=department)
             | (Q(item__isnull=True, notice__isnull=True) & Exists(own_task))
         )
-        return files.filter(Exists(links))
+        from jifen.reexaminations.models import Reexamination
+
+        reexamination_files = Reexamination.evidence.through.objects.filter(
+            evidence_id=OuterRef("pk"), reexamination__department_id=department
+        )
+        return files.filter(Exists(links) | Exists(reexamination_files))
     if role == Role.CENTER:
         return files
     return files.none()
@@ -253,6 +272,37 @@ def evidence_or_404(request: HttpRequest, pk: Any) -> Any:
     if evidence is None:
         raise not_found(request, "evidence.evidence", pk)
     return evidence
+
+
+def reexaminations_for(user: Any) -> QuerySet:
+    """Re-examinations: the resident their own, a clerk their town's residents', a reviewer
+    those routed to their department, the center all."""
+    from jifen.reexaminations.access import reexaminations_for as scoped
+
+    return scoped(user)
+
+
+def reexamination_or_404(request: HttpRequest, pk: Any) -> Any:
+    """The re-examination if ``request.user`` may see it; otherwise 404 and ``access.denied``."""
+    key = _uuid_or_none(pk)
+    found = reexaminations_for(request.user).filter(pk=key).first() if key else None
+    if found is None:
+        raise not_found(request, "reexaminations.reexamination", pk)
+    return found
+
+
+def fraud_cases_for(user: Any) -> QuerySet:
+    """Fraud cases: the center all, a reviewer those their department proposed."""
+    from jifen.sanctions.services import fraud_cases_for as scoped
+
+    return scoped(user)
+
+
+def credit_records_for(user: Any) -> QuerySet:
+    """Credit records: the resident their own, the center all."""
+    from jifen.sanctions.services import credit_records_for as scoped
+
+    return scoped(user)
 
 
 def _uuid_or_none(value: Any) -> uuid.UUID | None:

@@ -14,6 +14,7 @@ from jifen.scores.fields import StoredJSONField
 class ScoreStatus(models.TextChoices):
     VALID = "valid", _("valid")
     LAPSED = "lapsed", _("lapsed")
+    CLEARED = "cleared", _("cleared")
 
 
 class Score(models.Model):

@@ -296,22 +296,30 @@ def _json(value: Any) -> Any:
 
 
 def _count_flips(fresh: list[Score], previous: dict[uuid.UUID, Score]) -> tuple[int, int]:
+    """(lapsed, restored): a score that became lapsed or cleared has no usable points any
+    more; one that became valid is restored."""
     lapsed = restored = 0
     for score in fresh:
         before = previous.get(score.resident_id)
         was = before.status if before is not None else ScoreStatus.VALID
         if score.status != was:
-            if score.status == ScoreStatus.LAPSED:
-                lapsed += 1
-            else:
+            if score.status == ScoreStatus.VALID:
                 restored += 1
+            else:
+                lapsed += 1
     return lapsed, restored
 
 
+_FLIP_ACTIONS = {
+    ScoreStatus.LAPSED: "score.lapsed",
+    ScoreStatus.CLEARED: "score.cleared",
+    ScoreStatus.VALID: "score.restored",
+}
+
+
 def _audit_flip(score: Score, before: Score | None, *, actor: Actor, now: dt.datetime) -> None:
-    lapsed = score.status == ScoreStatus.LAPSED
     record(
-        "score.lapsed" if lapsed else "score.restored",
+        _FLIP_ACTIONS[ScoreStatus(score.status)],
         actor=actor,
         occurred_at=now,
         obj=score,

@@ -1,4 +1,5 @@
-"""Whether a resident's points are valid or lapsed, from their current residence permit.
+"""Whether a resident's points are valid, lapsed (their current residence permit) or cleared
+(a confirmed fraud case, measures 五.1: ``sanctions.PointsClearance``).
 
 Measures 三.6: while the permit is suspended or cancelled the points lapse. A resident with no
 permit on record has no valid permit either, so their points are lapsed too. The current
@@ -21,6 +22,7 @@ from jifen.scores.models import ScoreStatus
 REASON_SUSPENDED = "residence permit suspended"
 REASON_CANCELLED = "residence permit cancelled"
 REASON_NO_PERMIT = "no residence permit on record"
+REASON_CLEARED = "points cleared: obtained with false materials"
 _DEFAULT_REASONS = {
     PermitStatus.SUSPENDED.value: REASON_SUSPENDED,
     PermitStatus.CANCELLED.value: REASON_CANCELLED,
@@ -30,7 +32,7 @@ _REASON_LENGTH = 200
 
 @dataclass(frozen=True, slots=True)
 class Standing:
-    """The status a score gets: valid, or lapsed with the reason and the date."""
+    """The status a score gets: valid, or lapsed or cleared with the reason and the date."""
 
     status: str
     reason: str = ""
@@ -85,4 +87,12 @@ def standings(resident_ids: Iterable[uuid.UUID], on: dt.date) -> dict[uuid.UUID,
             result[resident_id] = Standing(ScoreStatus.LAPSED.value, reason, since, status)
         else:
             result[resident_id] = Standing(ScoreStatus.VALID.value, permit_status=status)
+    # A clearance outweighs the permit: the points stay cleared whatever the permit does.
+    from jifen.sanctions.services import cleared_resident_ids
+
+    for resident_id, clearance in cleared_resident_ids(ids, on).items():
+        permit_status = result[resident_id].permit_status
+        result[resident_id] = Standing(
+            ScoreStatus.CLEARED.value, REASON_CLEARED, clearance.cleared_on, permit_status
+        )
     return result

@@ -13,6 +13,7 @@ from django.utils import timezone
 from jifen.demo.claims import seed_demo_claims
 from jifen.demo.loader import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
 from jifen.residents.models import Resident
+from jifen.scenarios.demo import seed_demo_scenarios
 
 
 class Command(BaseCommand):
@@ -53,6 +54,8 @@ class Command(BaseCommand):
         call_command("worker", "--once", stdout=self.stderr)
         self.stderr.write("demo: filing claims and corrections")
         seeded = seed_demo_claims(now=timezone.now())
+        self.stderr.write("demo: publishing the school-place and housing scenarios")
+        seed_demo_scenarios(now=timezone.now())
         call_command("worker", "--once", stdout=self.stderr)
         for batch in report.batches:
             self.stdout.write(

@@ -1,0 +1,1 @@
+"""Policy versions through the platform: drafts, approval, publication (issue 6)."""

@@ -26,9 +26,12 @@ waitlisted applicant with the same points (``None`` when points alone decided).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import itertools
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -39,6 +42,20 @@ ADMITTED = "admitted"
 WAITLISTED = "waitlisted"
 #: An entry passed over by a re-allocation after its place was cancelled.
 CANCELLED = "cancelled"
+
+
+@contextlib.contextmanager
+def no_gc():
+    """Pause the cyclic garbage collector while building many small objects: its passes,
+    triggered by allocation counts, otherwise cost more than the work (nothing here makes
+    cycles)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class RankingInputError(ValueError):
@@ -71,8 +88,13 @@ def is_timestamp(tie_break: str) -> bool:
     return tie_break == "applied_at" or tie_break.endswith("_at")
 
 
+_PLAIN = re.compile(r"-?[0-9]+\.[0-9]{2}")
+
+
 def hundredths(value: str | Decimal | int) -> int:
     """``"12.50"`` → 1250 (points are exact in hundredths)."""
+    if isinstance(value, str) and _PLAIN.fullmatch(value):
+        return int(value.replace(".", ""))  # the canonical form: no Decimal needed
     number = Decimal(str(value))
     scaled = number * 100
     if scaled != scaled.to_integral_value():
@@ -149,7 +171,15 @@ def make_inputs(
     ``points``, ``ties`` (one value per tie-break, in order), ``preferences`` (quota keys),
     ``town`` (code, for town-bound quotas).
     """
+    with no_gc():
+        return _make_inputs(
+            scenario, version, version_hash, tie_breaks, quotas, preferences, entries
+        )
+
+
+def _make_inputs(scenario, version, version_hash, tie_breaks, quotas, preferences, entries):
     tie_breaks = [str(t) for t in tie_breaks]
+    timestamp = [is_timestamp(k) for k in tie_breaks]
     rows = []
     for entry in entries:
         ties = [str(v) for v in entry["ties"]]
@@ -162,8 +192,8 @@ def make_inputs(
                 "score": entry.get("score"),
                 "points": points_text(entry["points"]),
                 "ties": [
-                    t if is_timestamp(k) else points_text(t)
-                    for k, t in zip(tie_breaks, ties, strict=True)
+                    t if is_time else points_text(t)
+                    for is_time, t in zip(timestamp, ties, strict=True)
                 ],
                 "preferences": [str(p) for p in entry.get("preferences") or ()],
                 "town": entry.get("town"),
@@ -197,21 +227,23 @@ def make_inputs(
 
 
 def sort_key_function(tie_breaks: Sequence[str]):
-    kinds = [
-        "text" if is_timestamp(t) else "asc" if is_ascending(t) else "desc" for t in tie_breaks
-    ]
+    """The sort key of an entry: points (highest first), the tie-breaks (each in its
+    direction), the application number."""
+    signs = [None if is_timestamp(t) else 1 if is_ascending(t) else -1 for t in tie_breaks]
+    cache: dict[str, int] = {}  # few distinct point values: convert each once
+
+    def number(value: str) -> int:
+        found = cache.get(value)
+        if found is None:
+            found = cache[value] = hundredths(value)
+        return found
 
     def key(row: Mapping[str, Any]) -> tuple:
-        parts: list[Any] = [-hundredths(row["points"])]
-        for kind, value in zip(kinds, row["ties"], strict=True):
-            if kind == "text":
-                parts.append(value)
-            elif kind == "asc":
-                parts.append(hundredths(value))
-            else:
-                parts.append(-hundredths(value))
-        parts.append(row["number"])
-        return tuple(parts)
+        ties = [
+            value if sign is None else sign * number(value)
+            for sign, value in zip(signs, row["ties"], strict=True)
+        ]
+        return (-number(row["points"]), *ties, row["number"])
 
     return key
 
@@ -253,6 +285,11 @@ def allocate(
 
 def rank(inputs: Mapping[str, Any], *, skip: frozenset[str] = frozenset()) -> RankResult:
     """Order, allocate and cut off; ``result.hash`` is the content hash of the list."""
+    with no_gc():
+        return _rank(inputs, skip)
+
+
+def _rank(inputs: Mapping[str, Any], skip: frozenset[str]) -> RankResult:
     if inputs.get("algorithm") != ALGORITHM:
         raise RankingInputError(f"unknown algorithm {inputs.get('algorithm')!r}")
     tie_breaks = list(inputs["tie_breaks"])
@@ -336,5 +373,22 @@ def _deciding_tiebreak(
 
 
 def content_hash(inputs_hash: str, result: RankResult) -> str:
-    """SHA-256 over the snapshot's hash and the list it gives."""
-    return sha256({"inputs_hash": inputs_hash, "result": result.summary()})
+    """SHA-256 over the snapshot's hash, the cut-offs and the list, one line per entry::
+
+    jifen.rankings/1\n<inputs hash>\n<canonical JSON of cut-offs and filled places>\n
+    <rank>\t<number>\t<points>\t<quota or ->\t<status>\n   (per entry, in rank order)
+    """
+    digest = hashlib.sha256()
+    head = {
+        "cutoff_points": result.cutoff_points,
+        "cutoff_tiebreak": result.cutoff_tiebreak,
+        "quota_cutoffs": result.quota_cutoffs,
+        "filled": result.filled,
+    }
+    digest.update(f"{ALGORITHM}\n{inputs_hash}\n".encode())
+    digest.update(canonical_json(head) + b"\n")
+    lines = [
+        f"{e.rank}\t{e.number}\t{e.points}\t{e.quota or '-'}\t{e.status}\n" for e in result.entries
+    ]
+    digest.update("".join(lines).encode())
+    return digest.hexdigest()

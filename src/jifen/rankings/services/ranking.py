@@ -15,7 +15,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
@@ -159,28 +159,83 @@ def store(
         correction_reason=correction_reason,
     )
     tie_breaks = inputs["tie_breaks"]
-    batch: list[RankingEntry] = []
-    for placed in result.entries:
-        more = extra[placed.number]
-        batch.append(
-            RankingEntry(
-                ranking=ranking,
-                enrollment_id=more["enrollment_id"],
-                number=placed.number,
-                rank=placed.rank,
-                points=Decimal(placed.points),
-                breakdown=more["breakdown"],
-                tiebreak_values=dict(zip(tie_breaks, placed.ties, strict=True)),
-                quota_key=placed.quota or "",
-                frozen_quota_key=placed.quota or "",
+    insert_entries(
+        ranking,
+        (
+            (
+                extra[p.number]["enrollment_id"],
+                p.number,
+                p.rank,
+                Decimal(p.points),
+                extra[p.number]["breakdown"],
+                dict(zip(tie_breaks, p.ties, strict=True)),
+                p.quota or "",
             )
-        )
-        if len(batch) >= BATCH:
-            RankingEntry.objects.bulk_create(batch)
-            batch = []
-    if batch:
-        RankingEntry.objects.bulk_create(batch)
+            for p in result.entries
+        ),
+    )
     return ranking, result
+
+
+_ENTRY_FIELDS = (
+    "ranking",
+    "enrollment",
+    "number",
+    "rank",
+    "points",
+    "breakdown",
+    "tiebreak_values",
+    "quota_key",
+    "frozen_quota_key",
+    "outcome",
+    "outcome_note",
+)
+
+
+def insert_entries(ranking: Ranking, rows) -> int:
+    """Write the entries with one prepared INSERT per batch (``executemany``).
+
+    ``bulk_create`` builds every row through the SQL compiler (about 0.5 ms a row: most of a
+    100,000-entry freeze); the values here are adapted the way Django adapts them (JSON by
+    the backend's ``adapt_json_value``, UUIDs as the backend stores them).
+    """
+    meta = RankingEntry._meta
+    quote = connection.ops.quote_name
+    columns = [meta.get_field(name).column for name in _ENTRY_FIELDS]
+    # Identifiers from the model's own metadata, quoted; the values are parameters.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    json_value = connection.ops.adapt_json_value
+    native_uuid = connection.features.has_native_uuid_field
+    count = 0
+    batch: list[tuple] = []
+    with connection.cursor() as cursor:
+        for enrollment_id, number, rank, points, breakdown, ties, quota in rows:
+            batch.append(
+                (
+                    ranking.pk,
+                    enrollment_id if native_uuid else enrollment_id.hex,
+                    number,
+                    rank,
+                    points,
+                    json_value(breakdown, None),
+                    json_value(ties, None),
+                    quota,
+                    quota,
+                    "",
+                    "",
+                )
+            )
+            if len(batch) >= BATCH:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count
 
 
 def ranking_data(ranking: Ranking, **extra: Any) -> dict[str, Any]:

@@ -148,3 +148,8 @@ urlpatterns += [
     path("workbench/fraud/", sw.fraud_list, name="staff_fraud"),
     path("workbench/fraud/<uuid:pk>/", sw.fraud_case, name="staff_fraud_case"),
 ]
+
+# Oversight dashboards and monthly reports (issue 7, dash): /workbench/oversight/…
+from django.urls import include  # noqa: E402
+
+urlpatterns += [path("workbench/oversight/", include("jifen.oversight.urls"))]

@@ -42,6 +42,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="use this policy version instead of the one in force (repeatable, one per tier)",
     )
     parser.add_argument("--policy-dir", type=Path, metavar="DIR", help=argparse.SUPPRESS)
+    ahead = parser.add_mutually_exclusive_group()
+    ahead.add_argument(
+        "--project",
+        type=iso_date,
+        metavar="DATE",
+        help="project the score to DATE from the facts known on --on (a projection, not a "
+        "score: residence and insurance keep accruing, age moves, windows end)",
+    )
+    ahead.add_argument(
+        "--reach",
+        metavar="N",
+        help="when will the projected total reach N points? (accrual only)",
+    )
+    parser.add_argument(
+        "--horizon",
+        type=int,
+        default=10,
+        metavar="YEARS",
+        help="how far --reach looks ahead (default 10 years)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument(
         "--lang", choices=("en", "zh"), default="en", help="language of the reasons in the table"
@@ -88,6 +108,8 @@ def read_profile(name: str) -> Any:
 def handle(args: argparse.Namespace) -> int:
     data = read_profile(args.profile)
     on = args.on or china_today()
+    if args.project is not None or args.reach is not None:
+        return handle_projection(args, data, on)
     try:
         policies = load_policies(args.policy_dir)
         selection = policies.select(on, pinned=args.policy)
@@ -155,4 +177,133 @@ def render_table(result: ScoreResult, lang: str = "en") -> str:
         f"+ city bonus {money(result.city_bonus_total)} − deductions "
         f"{money(result.deductions_total)}"
     )
+    return "\n".join(out)
+
+
+# --- projection (--project DATE, --reach N) -------------------------------------------------
+
+
+def handle_projection(args: argparse.Namespace, data: Any, on: Any) -> int:
+    """A projection from the facts known on ``on``: labelled as such, never as a score."""
+    from jifen.engine.projection import ProjectionError, opportunities, project, reach
+
+    if args.review_date is not None:
+        raise CommandError(
+            "--review-date: not used with --project/--reach (deduction windows count back "
+            "from the projected date)"
+        )
+    try:
+        policies = load_policies(args.policy_dir)
+        chosen: Any = policies.select(on, pinned=args.policy) if args.policy else policies
+        if args.project is not None:
+            if args.project < on:
+                raise CommandError(
+                    f"--project: {args.project} is before the date of the facts {on} (--on)"
+                )
+            projection = project(data, on, args.project, chosen)
+            found = opportunities(projection.profile, args.project, chosen)
+            if args.json:
+                out = projection.as_dict()
+                out["opportunities"] = [o.as_dict() for o in found]
+                print(json.dumps(out, ensure_ascii=False, indent=2))
+            else:
+                print(render_projection(projection, found, args.lang))
+            return 0
+        answer = reach(data, on, _points_argument(args.reach), chosen, args.horizon)
+    except ProfileError as exc:
+        raise CommandError(f"invalid profile: {exc}") from None
+    except ProjectionError as exc:
+        name = {"target": "--reach", "horizon_years": "--horizon", "on": "--project"}
+        raise CommandError(f"{name.get(exc.field, exc.field)}: {exc.reason}") from None
+    except (PolicyError, NoPolicyInForce) as exc:
+        raise CommandError(str(exc)) from None
+    if args.json:
+        print(json.dumps(answer.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_reach(answer, args.lang))
+    return 0
+
+
+def _points_argument(text: str) -> Decimal:
+    from decimal import InvalidOperation
+
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise CommandError(f"--reach: {text!r} is not a number of points") from None
+    if not value.is_finite() or value < 0:
+        raise CommandError(f"--reach: must be a number of points ≥ 0, got {text}")
+    return value
+
+
+def _t(text: Any, lang: str) -> str:
+    return text.zh if lang == "zh" else text.en
+
+
+def render_projection(projection: Any, found: Any, lang: str = "en") -> str:
+    from jifen.engine.projection import DISCLAIMER, LABEL
+
+    sel = projection.selection
+    sign = "+" if projection.difference > 0 else ""
+    out = [
+        f"{_t(LABEL, 'en').upper()} / {LABEL.zh}",
+        _t(DISCLAIMER, lang),
+        "",
+        f"facts as of {projection.from_date}, projected to {projection.on}",
+        f"policy      provincial {sel.provincial.id}, city {sel.city.id}"
+        + ("" if projection.policy_known else " (no version known for that date)"),
+    ]
+    if sel.reference_values:
+        out.append("NOTE        city point values are REFERENCE VALUES (参考值)")
+    out += [
+        "",
+        f"PROJECTED TOTAL {money(projection.total)} (预测) — today "
+        f"{money(projection.current_total)}, {sign}{money(projection.difference)}",
+        "",
+        "assumptions:",
+        *(f"  - {_t(a, lang)}" for a in projection.assumptions),
+    ]
+    changed = [i for i in projection.items if i.difference]
+    if changed:
+        out += ["", "items that change:"]
+        for i in changed:
+            d = i.difference
+            out.append(
+                f"  {i.section}/{i.item:<20} {money(i.current):>7} -> {money(i.projected):>7}"
+                f"  ({'+' if d > 0 else ''}{money(d)})"
+            )
+    if projection.changes:
+        out += ["", "dated changes:"]
+        out += [f"  {c.date}  {_t(c.text, lang)}" for c in projection.changes]
+    if found:
+        out += ["", f"where points can still be gained on {projection.on}:"]
+        for o in found:
+            out.append(
+                f"  +{money(o.gain):>6}  {o.rule:<34} {_t(o.points, lang)}"
+                f"{'  [accrues]' if o.kind == 'accrual' else ''}"
+            )
+            out.append(f"           {_t(o.proof, lang)}")
+    out += ["", "projected explanation (the engine's, on the projected facts):"]
+    out.append(render_table(projection.projected, lang).split("\n\n", 1)[1])
+    return "\n".join(out)
+
+
+def render_reach(answer: Any, lang: str = "en") -> str:
+    from jifen.engine.projection import DISCLAIMER, LABEL
+
+    out = [f"{_t(LABEL, 'en').upper()} / {LABEL.zh}", _t(DISCLAIMER, lang), ""]
+    target, today = money(answer.target), money(answer.current_total)
+    if answer.date is None:
+        out.append(
+            f"{target} points are not reached by {answer.until} with accrual alone "
+            f"(today {today}); new facts would be needed."
+        )
+    elif answer.already:
+        out.append(f"{target} points: already reached on {answer.from_date} (today {today}).")
+    else:
+        out.append(
+            f"{target} points: projected to be reached on {answer.date} (预测), today {today}."
+        )
+        if answer.projection is not None:
+            out += [f"  - {_t(a, lang)}" for a in answer.projection.assumptions]
     return "\n".join(out)

@@ -25,7 +25,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 from typing import IO, Any
 
@@ -130,7 +130,7 @@ def fmt(value: Number | None) -> str:
         return str(value)
     if isinstance(value, float) and not math.isfinite(value):
         return "—"
-    number = Decimal(str(value)).quantize(Decimal("0.01"))
+    number = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     text = f"{number:f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "jifen.sanctions",
     "jifen.oversight",
     "jifen.policies",
+    "jifen.simulations",
     "jifen.audit",
 ]
 

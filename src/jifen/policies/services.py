@@ -200,6 +200,20 @@ def _create(
     return version
 
 
+def _free_id(wanted: str) -> str:
+    """``wanted``, or ``wanted-2``, ``wanted-3`` … when another version has it."""
+    taken = set(
+        PolicyVersion.objects.filter(policy_id__startswith=wanted).values_list(
+            "policy_id", flat=True
+        )
+    ) | set(file_policies().by_id)
+    found, n = wanted, 1
+    while found in taken:
+        n += 1
+        found = f"{wanted}-{n}"
+    return found
+
+
 def draft_from_in_force(
     *, scope: str, user: User, now: dt.datetime, effective_from: dt.date | None = None
 ) -> PolicyVersion:
@@ -218,7 +232,7 @@ def draft_from_in_force(
     base = found[0]
     start = effective_from or today + dt.timedelta(days=1)
     data = policy_mapping(base.id)
-    data["id"] = f"{scope}-{start.isoformat()}"
+    data["id"] = _free_id(f"{scope}-{start.isoformat()}")
     data["effective_from"] = start
     data["effective_until"] = None
     return _create(data, base=base.id, user=user, now=now, origin="in_force")
@@ -350,8 +364,8 @@ def approve(
             raise SamePerson(_("The proposer cannot approve their own draft."))
         draft_policy(version)  # an invalid draft is refused, naming the field
         data = load_text(version.text, file_name(version.policy_id))
-        if data.get("id") == f"{version.scope}-{version.effective_from.isoformat()}":
-            data["id"] = f"{version.scope}-{effective_from.isoformat()}"
+        if str(data.get("id")).startswith(f"{version.scope}-{version.effective_from.isoformat()}"):
+            data["id"] = _free_id(f"{version.scope}-{effective_from.isoformat()}")
         data["effective_from"] = effective_from
         data["effective_until"] = None
         text, policy = _validate(data, str(data["id"]))

@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import IO, Any
 
 from jifen.identity import mask_name
+from jifen.rankings.engine import no_gc
 
 #: Rows of the public list page.
 PAGE_SIZE = 100
@@ -104,7 +105,7 @@ def _labels_of(publication: Any) -> dict[str, str]:
 
 def public_rows(publication: Any, *, start: int = 0, stop: int | None = None) -> list[PublicRow]:
     """The public rows of ``publication`` in rank order (``start``/``stop`` slice them)."""
-    from jifen.rankings.models import Outcome, RankingEntry
+    from jifen.rankings.models import RankingEntry
 
     labels = _labels_of(publication)
     query = (
@@ -122,6 +123,13 @@ def public_rows(publication: Any, *, start: int = 0, stop: int | None = None) ->
     )
     if start or stop is not None:
         query = query[start:stop]
+    with no_gc():
+        return _rows(query, labels)
+
+
+def _rows(query: Any, labels: dict[str, str]) -> list[PublicRow]:
+    from jifen.rankings.models import Outcome
+
     rows = []
     for number, rank, points, breakdown, quota, outcome, name in query.iterator(chunk_size=5000):
         if outcome == Outcome.CANCELLED:

@@ -50,6 +50,7 @@ def lock_ranking(ranking: Ranking | int) -> Ranking:
     return (
         Ranking.objects.select_for_update(of=("self",))
         .select_related("version", "version__scenario")
+        .defer("inputs")  # read only when needed (megabytes for a large list)
         .get(pk=pk)
     )
 

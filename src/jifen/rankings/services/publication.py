@@ -200,6 +200,7 @@ def visible_publication(publication: Publication | int, *, now: dt.datetime) -> 
     pk = publication.pk if isinstance(publication, Publication) else publication
     found = (
         Publication.objects.select_related("ranking", "ranking__version__scenario")
+        .defer("ranking__inputs")
         .filter(pk=pk)
         .first()
     )
@@ -215,6 +216,7 @@ def current_publications(*, now: dt.datetime):
         Publication.objects.filter(taken_down_at__isnull=True, starts_on__lte=today)
         .exclude(ends_on__lt=today, reexamination_until__lt=today)
         .select_related("ranking__version__scenario")
+        .defer("ranking__inputs")
         .order_by("-starts_on", "-pk")
     )
 

@@ -48,24 +48,25 @@ def rankable_enrollments(version: Any):
     return rankable(version).order_by()
 
 
-def tie_value(tie_break: str, row: dict[str, Any], result_of) -> str:
+def tie_value(tie_break: str, row: dict[str, Any], score_of) -> str:
     """The value of one tie-break for one enrollment row (see :func:`collect`): the value the
     evaluation stored (``Enrollment.tie_values``), else computed from the score used;
     ``applied_at`` as canonical UTC text."""
     if tie_break == "applied_at":
         return timestamp_text(row["applied_at"])
-    stored = (row.get("tie_values") or {}).get(tie_break)
+    stored = (row["tie_values"] or {}).get(tie_break)
     if stored is not None:
-        return engine.points_text(stored)
+        return stored
+    score = score_of(row["score_id"])
     if tie_break in ("provincial_total", "city_bonus_total", "deductions_total"):
-        return engine.points_text(row[f"score__{tie_break}"])
+        return engine.points_text(getattr(score, tie_break))
     if tie_break.startswith("item:"):
         ref = tie_break.removeprefix("item:")
-        if ref in row["breakdown"]:
+        if ref in (row["breakdown"] or {}):
             return engine.points_text(row["breakdown"][ref])
         from jifen.scenarios.content import item_points
 
-        return engine.points_text(item_points(result_of(row["score_id"]), ref))
+        return engine.points_text(item_points(score.result, ref))
     raise engine.RankingInputError(f"unknown tie-break {tie_break!r}")
 
 
@@ -83,37 +84,35 @@ def collect(version: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         "applied_at",
         "preferences",
         "score_id",
-        "score__provincial_total",
-        "score__city_bonus_total",
-        "score__deductions_total",
         "resident__town__code",
     )
-    results: dict[int, dict[str, Any]] = {}
 
-    def result_of(score_id: int) -> dict[str, Any]:
-        if score_id not in results:
-            from jifen.scores.models import Score
+    def score_of(score_id: int):
+        from jifen.scores.models import Score
 
-            results[score_id] = Score.objects.values_list("result", flat=True).get(pk=score_id)
-        return results[score_id]
+        return Score.objects.get(pk=score_id)
 
     entries = []
     extra: dict[str, dict[str, Any]] = {}
-    for row in rows.iterator(chunk_size=5000):
-        if row["points"] is None:
-            continue  # not evaluated: rankable() should not return it
-        entries.append(
-            {
-                "number": row["number"],
-                "enrollment": str(row["id"]),
-                "score": row["score_id"],
-                "points": row["points"],
-                "ties": [tie_value(t, row, result_of) for t in tie_breaks],
-                "preferences": row["preferences"] or [],
-                "town": row["resident__town__code"],
+    with engine.no_gc():
+        for row in rows.iterator(chunk_size=5000):
+            if row["points"] is None:
+                continue  # not evaluated: rankable() should not return it
+            entries.append(
+                {
+                    "number": row["number"],
+                    "enrollment": str(row["id"]),
+                    "score": row["score_id"],
+                    "points": row["points"],
+                    "ties": [tie_value(t, row, score_of) for t in tie_breaks],
+                    "preferences": row["preferences"] or [],
+                    "town": row["resident__town__code"],
+                }
+            )
+            extra[row["number"]] = {
+                "enrollment_id": row["id"],
+                "breakdown": row["breakdown"] or {},
             }
-        )
-        extra[row["number"]] = {"enrollment_id": row["id"], "breakdown": row["breakdown"] or {}}
     inputs = engine.make_inputs(
         scenario=version.scenario.code,
         version=version.number,
@@ -159,6 +158,12 @@ def store(
         correction_reason=correction_reason,
     )
     tie_breaks = inputs["tie_breaks"]
+    with engine.no_gc():
+        _insert(ranking, result, extra, tie_breaks)
+    return ranking, result
+
+
+def _insert(ranking, result, extra, tie_breaks) -> None:
     insert_entries(
         ranking,
         (
@@ -174,7 +179,6 @@ def store(
             for p in result.entries
         ),
     )
-    return ranking, result
 
 
 _ENTRY_FIELDS = (

@@ -367,11 +367,28 @@ def scope_key(viewer: Any) -> str:
     return "all"
 
 
+@dataclass(frozen=True)
+class JobViewer:
+    """The viewer of the scheduled job and the command: the whole city, as the center sees it
+    (``figures.scope_for`` reads the role; no account, no unit)."""
+
+    name: str = f"job:{JOB_KIND}"
+    role: str = "center"
+    is_authenticated: bool = True
+    is_active: bool = True
+    pk: None = None
+    department: None = None
+    department_id: None = None
+    town: None = None
+    town_id: None = None
+
+
 def system_viewer() -> Any:
-    """The viewer of the scheduled job and the command: every figure of the whole city."""
+    """The viewer of the job and the command: ``figures.EVERYTHING`` if the query layer has
+    one, else :class:`JobViewer`."""
     from jifen.oversight import figures
 
-    return getattr(figures, "EVERYTHING", None)
+    return getattr(figures, "EVERYTHING", None) or JobViewer()
 
 
 def build(viewer: Any, month: dt.date, *, now: dt.datetime) -> Report:

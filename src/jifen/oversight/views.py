@@ -191,9 +191,9 @@ def _attachment(data: bytes, filename: str, content_type: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def report_list(request: HttpRequest) -> HttpResponse:
     """The stored monthly reports (newest first) and, for the center, "generate now"."""
+    access.require_role(request, REPORT_ROLES)
     from jifen.oversight.models import MonthlyReport
 
-    access.require_role(request, REPORT_ROLES)
     can_generate = access.role_of(request.user) in GENERATE_ROLES
     default_month = reports.previous_month(clock.china_today())
     error = ""
@@ -234,9 +234,9 @@ def report_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def report_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     """A stored report's PDF or Excel file (audited ``oversight.report_downloaded``)."""
+    access.require_role(request, REPORT_ROLES)
     from jifen.oversight.models import MonthlyReport
 
-    access.require_role(request, REPORT_ROLES)
     if kind not in ("pdf", "xlsx"):
         raise Http404
     stored = MonthlyReport.objects.filter(pk=pk).only("pk", "month", "scope", kind).first()

@@ -29,6 +29,12 @@ administrators
 
 Feed batches: the center sees all, a reviewer those of their department, nobody else.
 
+Scenarios and enrollments (``scenarios_for``, ``enrollments_for``, ``rankings_for``): residents
+and clerks see the published scenarios; the resident their own enrollments, a clerk those of
+their town's residents, a reviewer the enrollments and rankings of the scenarios their
+department provides, the center all. The public list is not scoped: it is masked
+(``jifen.rankings.exports``).
+
 Re-examinations (``reexaminations_for``; the rules live in ``jifen.reexaminations.access``):
 the resident their own, a clerk those of their town's residents, a reviewer those routed to
 their department (and their evidence), the center all. Fraud cases (``fraud_cases_for``): the
@@ -296,6 +302,92 @@ def fraud_cases_for(user: Any) -> QuerySet:
     from jifen.sanctions.services import fraud_cases_for as scoped
 
     return scoped(user)
+
+
+def scenarios_for(user: Any) -> QuerySet:
+    """Scenarios: the center all, a reviewer those their department provides; residents and
+    clerks those with a published version (to apply)."""
+    from jifen.scenarios.models import Scenario, VersionStatus
+
+    role = role_of(user)
+    scenarios = Scenario.objects.select_related("department")
+    if role == Role.CENTER:
+        return scenarios
+    if role == Role.REVIEWER:
+        return scenarios.filter(department_id=user.department_id)
+    if role in (Role.RESIDENT, Role.CLERK):
+        return scenarios.filter(versions__status=VersionStatus.PUBLISHED).distinct()
+    return scenarios.none()
+
+
+def enrollments_for(user: Any) -> QuerySet:
+    """Enrollments: the resident their own, a clerk their town's residents', a reviewer those
+    of the scenarios their department provides, the center all."""
+    from jifen.scenarios.models import Enrollment
+
+    role = role_of(user)
+    enrollments = Enrollment.objects.select_related("scenario", "version", "resident")
+    if role == Role.RESIDENT:
+        return enrollments.filter(resident_id=user.resident_id)
+    if role == Role.CLERK:
+        return enrollments.filter(resident__town_id=user.town_id)
+    if role == Role.REVIEWER:
+        return enrollments.filter(scenario__department_id=user.department_id)
+    if role == Role.CENTER:
+        return enrollments
+    return enrollments.none()
+
+
+def rankings_for(user: Any) -> QuerySet:
+    """Frozen rankings (staff lists): the center all, a reviewer those of the scenarios their
+    department provides. The public sees only the masked publication."""
+    from jifen.rankings.models import Ranking
+
+    role = role_of(user)
+    rankings = Ranking.objects.select_related("version", "version__scenario")
+    if role == Role.CENTER:
+        return rankings
+    if role == Role.REVIEWER:
+        return rankings.filter(version__scenario__department_id=user.department_id)
+    return rankings.none()
+
+
+def _one_or_404(request: HttpRequest, queryset: QuerySet, key: Any, label: str, raw: Any) -> Any:
+    found = queryset.filter(pk=key).first() if key is not None else None
+    if found is None:
+        raise not_found(request, label, raw)
+    return found
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def scenario_or_404(request: HttpRequest, pk: Any) -> Any:
+    return _one_or_404(
+        request, scenarios_for(request.user), _int_or_none(pk), "scenarios.scenario", pk
+    )
+
+
+def enrollment_or_404(request: HttpRequest, pk: Any) -> Any:
+    return _one_or_404(
+        request, enrollments_for(request.user), _uuid_or_none(pk), "scenarios.enrollment", pk
+    )
+
+
+def ranking_or_404(request: HttpRequest, pk: Any) -> Any:
+    return _one_or_404(
+        request, rankings_for(request.user), _int_or_none(pk), "rankings.ranking", pk
+    )
+
+
+def fraud_case_or_404(request: HttpRequest, pk: Any) -> Any:
+    return _one_or_404(
+        request, fraud_cases_for(request.user), _uuid_or_none(pk), "sanctions.fraudcase", pk
+    )
 
 
 def credit_records_for(user: Any) -> QuerySet:

@@ -1,7 +1,7 @@
 """The scenarios REST API: open scenarios, enrollment (idempotent), my enrollments, the public
 masked list of a publication (no login), re-examination requests, and the staff steps (freeze,
 publish, accept, decide). Thin adapters over the services of ``jifen.scenarios``,
-``jifen.rankings`` and ``jifen.reexaminations``, scoped by :mod:`jifen.web.scenarios_access`.
+``jifen.rankings`` and ``jifen.reexaminations``, scoped by :mod:`jifen.accounts.access`.
 
 Refusals are ``{"field", "code", "detail"}`` with the domain error's status (400 bad input,
 403 role, 404 out of scope — both audited ``access.denied`` —, 409 conflicts with the state or
@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from jifen.accounts import access, auditing, clock
+from jifen.accounts import access as scope
 from jifen.accounts.models import Role
 from jifen.api import scenario_serializers as s
 from jifen.api.claims import ERRORS, ClaimsAPIView, problem
@@ -31,7 +32,6 @@ from jifen.rankings.errors import NotPublic
 from jifen.scenarios import services as scenarios
 from jifen.scenarios.errors import AlreadyEnrolled
 from jifen.scenarios.models import ScenarioVersion, VersionStatus
-from jifen.web import scenarios_access as scope
 from jifen.web.scenarios_common import DOMAIN_ERRORS
 
 FILERS = frozenset({Role.RESIDENT, Role.CLERK})

@@ -11,7 +11,7 @@
   the re-examinations filed with their answers;
 - ``/me/reexaminations/<uuid>/`` — one re-examination and its answer.
 
-Objects come from :mod:`jifen.web.scenarios_access`; every change is a service call whose
+Objects come from :mod:`jifen.accounts.access`; every change is a service call whose
 errors are shown next to the field they name.
 """
 
@@ -30,13 +30,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jifen.accounts import access, clock
+from jifen.accounts import access as scope
 from jifen.accounts.models import Role
 from jifen.evidence.errors import EvidenceRefused
 from jifen.evidence.services import store_upload
 from jifen.scenarios import services as scenarios
 from jifen.scenarios.errors import ScenarioError
 from jifen.scenarios.models import Enrollment, ScenarioVersion, VersionStatus
-from jifen.web import scenarios_access as scope
 from jifen.web.claims_portal import FieldErrors
 from jifen.web.scenarios_common import DOMAIN_ERRORS, add_error, breakdown_rows, shown
 

@@ -10,7 +10,7 @@ A department reviewer: the scenarios their department provides (enrollments, eva
 outcomes on the final list), the re-examinations routed to their department (queue, accept,
 decide upheld / dismissed with the reason and the corrected facts), fraud proposals.
 
-Objects come from :mod:`jifen.web.scenarios_access`; a wrong role is 403, an object out of
+Objects come from :mod:`jifen.accounts.access`; a wrong role is 403, an object out of
 scope 404 (both audited ``access.denied``). A service's ``*.not_allowed`` is a 403 too.
 """
 
@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jifen.accounts import access, auditing, clock
+from jifen.accounts import access as scope
 from jifen.accounts.models import Role
 from jifen.evidence.errors import EvidenceRefused
 from jifen.evidence.services import store_upload
@@ -40,7 +41,6 @@ from jifen.rankings.models import Outcome
 from jifen.reexaminations.models import OPEN_STATES, ReexaminationState
 from jifen.scenarios import services as scenarios
 from jifen.scenarios.models import EnrollmentStatus, VersionStatus
-from jifen.web import scenarios_access as scope
 from jifen.web.claims_portal import FieldErrors
 from jifen.web.scenarios_common import DOMAIN_ERRORS, add_error, breakdown_rows, shown
 

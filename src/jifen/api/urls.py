@@ -91,3 +91,10 @@ urlpatterns += [
     path("rankings/<int:pk>/", scenarios_api.RankingDetailView.as_view(), name="ranking"),
     path("rankings/<int:pk>/publish", scenarios_api.PublishView.as_view(), name="ranking_publish"),
 ]
+
+# The resident's score projection (issue 6, proj): a projection, never a score.
+from jifen.api import projection as projection_api  # noqa: E402
+
+urlpatterns += [
+    path("me/projection", projection_api.MyProjectionView.as_view(), name="my_projection"),
+]

@@ -153,3 +153,8 @@ urlpatterns += [
 from django.urls import include  # noqa: E402
 
 urlpatterns += [path("workbench/oversight/", include("jifen.oversight.urls"))]
+
+# Score projection on "my points" (issue 6, proj): a projection, never a score.
+from jifen.web import projection as projection_views  # noqa: E402
+
+urlpatterns += [path("me/projection/", projection_views.my_projection, name="projection")]

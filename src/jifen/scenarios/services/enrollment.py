@@ -227,6 +227,9 @@ def enroll(
     details = clean_details(version, details)
     preferences = clean_preferences(version, preferences)
     actor = Actor.for_user(user)
+    # Read-only checks before the transaction: every enrollment of an open period queues on
+    # the number counter and the audit chain, so the locked part holds only the writes.
+    reasons = blockers_for([resident], now=now)[resident.pk]
     try:
         with transaction.atomic():
             if existing is not None:
@@ -245,14 +248,7 @@ def enroll(
                     status=EnrollmentStatus.SUBMITTED,
                     updated_at=now,
                 )
-                audit(
-                    "enrollment.submitted",
-                    actor=actor,
-                    obj=enrollment,
-                    now=now,
-                    data=_submitted_data(enrollment, version),
-                )
-            _after_submission(enrollment, actor=actor, now=now)
+            _after_submission(enrollment, reasons, actor=actor, now=now, new=existing is None)
     except IntegrityError as exc:
         if "scenarios_one_enrollment_per_resident" not in str(exc) and "scenario_id" not in str(
             exc
@@ -318,7 +314,11 @@ def _resubmit(
     return enrollment
 
 
-def _after_submission(enrollment: Enrollment, *, actor: Actor, now: dt.datetime) -> None:
+def _after_submission(
+    enrollment: Enrollment, reasons: list, *, actor: Actor, now: dt.datetime, new: bool
+) -> None:
+    """Tell the resident, audit the submission, apply the blockers found before: the audit
+    entry comes late because it holds the audit chain lock until the commit."""
     notify_resident(
         enrollment,
         kind="enrollment.submitted",
@@ -335,7 +335,14 @@ def _after_submission(enrollment: Enrollment, *, actor: Actor, now: dt.datetime)
         },
         now=now,
     )
-    reasons = blockers_for([enrollment.resident], now=now)[enrollment.resident_id]
+    if new:
+        audit(
+            "enrollment.submitted",
+            actor=actor,
+            obj=enrollment,
+            now=now,
+            data=_submitted_data(enrollment, enrollment.version),
+        )
     if reasons:
         apply_blockers(enrollment, reasons, actor=actor, now=now)
     else:

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 
 from jifen.accounts import clock as clock_module
+from jifen.audit.models import AuditEntry
 from jifen.engine.projection import DISCLAIMER, LABEL
 from jifen.org.models import Department
 from jifen.scenarios import services as scenario_services
@@ -118,8 +119,10 @@ def test_an_unreachable_number(client, resident_user):
 
 @pytest.mark.parametrize("role", ["clerk", "reviewer", "center", "auditor"])
 def test_other_roles_are_refused(client, role):
-    response = page(client, make_user(role))
+    user = make_user(role)
+    response = page(client, user)
     assert response.status_code == 403
+    assert AuditEntry.objects.filter(action="access.denied", actor_id=str(user.pk)).exists()
 
 
 def test_signed_out_goes_to_the_login(client):

@@ -141,8 +141,9 @@ def _float(value: Number | None) -> float:
     return 0.0 if value is None else float(value)
 
 
-def nice_max(top: float) -> tuple[float, float]:
-    """An axis maximum ≥ ``top`` and its step (1, 2 or 5 × 10ⁿ, four or five ticks)."""
+def nice_max(top: float, *, whole: bool = False) -> tuple[float, float]:
+    """An axis maximum ≥ ``top`` and its step (1, 2 or 5 × 10ⁿ, four or five ticks); with
+    ``whole`` (counts) the step is at least 1."""
     if top <= 0:
         return 1.0, 1.0
     raw = top / 4
@@ -151,14 +152,14 @@ def nice_max(top: float) -> tuple[float, float]:
         step = multiple * power
         if step >= raw:
             break
-    if step >= 1:
-        step = math.ceil(step)
+    if step >= 1 or whole:
+        step = max(1, math.ceil(step))
     step = round(step, 10)
     return round(step * math.ceil(top / step - 1e-9), 10), step
 
 
-def _ticks(top: float) -> list[float]:
-    maximum, step = nice_max(top)
+def _ticks(top: float, whole: bool = False) -> list[float]:
+    maximum, step = nice_max(top, whole=whole)
     count = round(maximum / step)
     return [step * i for i in range(count + 1)]
 
@@ -235,6 +236,15 @@ def _top(chart: Chart) -> float:
     return max(values, default=0.0)
 
 
+def _whole(chart: Chart) -> bool:
+    """Only whole numbers (counts): no fractional ticks."""
+    return all(v is None or isinstance(v, int) for s in chart.series for v in s.values)
+
+
+def _axis_max(chart: Chart) -> float:
+    return nice_max(_top(chart), whole=_whole(chart))[0]
+
+
 def _bars(chart: Chart) -> tuple[list[str], float]:
     """Vertical bars (grouped per category) or a histogram (adjacent bins)."""
     if chart.empty:
@@ -244,7 +254,7 @@ def _bars(chart: Chart) -> tuple[list[str], float]:
     bottom = 64.0 if many else 32.0
     legend = _legend(chart, top_pad + plot_h + bottom + 10)
     height = top_pad + plot_h + bottom + (20 if legend else 0)
-    maximum, _step = nice_max(_top(chart))
+    maximum = _axis_max(chart)
     plot_w = WIDTH - left - right
     n = len(chart.categories)
     slot = plot_w / n
@@ -252,7 +262,7 @@ def _bars(chart: Chart) -> tuple[list[str], float]:
     gap = 0.0 if histogram else min(12.0, slot * 0.2)
     bar_w = (slot - gap) / max(1, len(chart.series))
     base = top_pad + plot_h
-    out = _y_axis(left, right, top_pad, plot_h, maximum, chart.unit)
+    out = _y_axis(left, right, top_pad, plot_h, maximum, chart.unit, _whole(chart))
     for i, category in enumerate(chart.categories):
         x0 = left + i * slot + gap / 2
         for j, series in enumerate(chart.series):
@@ -283,11 +293,17 @@ def _bars(chart: Chart) -> tuple[list[str], float]:
 
 
 def _y_axis(
-    left: float, right: float, top_pad: float, plot_h: float, maximum: float, unit: str
+    left: float,
+    right: float,
+    top_pad: float,
+    plot_h: float,
+    maximum: float,
+    unit: str,
+    whole: bool = False,
 ) -> list[str]:
     out = ['<g class="axis" font-size="11" fill="#333">']
     base = top_pad + plot_h
-    for tick in _ticks(maximum):
+    for tick in _ticks(maximum, whole):
         y = base - plot_h * tick / maximum
         out.append(
             f'<line x1="{left:.0f}" x2="{WIDTH - right:.0f}" y1="{y:.1f}" y2="{y:.1f}" '
@@ -317,7 +333,7 @@ def _hbar(chart: Chart) -> tuple[list[str], float]:
     plot_h = row_h * len(chart.categories)
     legend = _legend(chart, top_pad + plot_h + 22)
     height = top_pad + plot_h + 8 + (26 if legend else 0)
-    maximum, _step = nice_max(_top(chart))
+    maximum = _axis_max(chart)
     plot_w = WIDTH - left - right
     out = [
         f'<line x1="{left:.0f}" x2="{left:.0f}" y1="{top_pad:.0f}" '
@@ -356,12 +372,12 @@ def _line(chart: Chart) -> tuple[list[str], float]:
     bottom = 56.0 if many else 32.0
     legend = _legend(chart, top_pad + plot_h + bottom + 10)
     height = top_pad + plot_h + bottom + (20 if legend else 0)
-    maximum, _step = nice_max(_top(chart))
+    maximum = _axis_max(chart)
     plot_w = WIDTH - left - right
     n = len(chart.categories)
     step_x = plot_w / max(1, n - 1) if n > 1 else 0
     base = top_pad + plot_h
-    out = _y_axis(left, right, top_pad, plot_h, maximum, chart.unit)
+    out = _y_axis(left, right, top_pad, plot_h, maximum, chart.unit, _whole(chart))
 
     def x_of(i: int) -> float:
         return left + (i * step_x if n > 1 else plot_w / 2)

@@ -906,14 +906,19 @@ def review_backlog(viewer: Any, *, today: dt.date) -> Backlog:
 
 
 def decision_workdays(
-    *, created_at: dt.datetime, accepted_at: dt.datetime | None, decided_at: dt.datetime
+    *,
+    created_at: dt.datetime,
+    accepted_at: dt.datetime | None,
+    decided_at: dt.datetime,
+    calendar: Any = None,
 ) -> int | None:
     """Working days from acceptance (else submission) to the decision, China dates; None
-    where the calendar does not cover them."""
+    where the calendar does not cover them. ``calendar``: the current calendar, if at hand."""
     from jifen.calendars.services import current_calendar
     from jifen.workdays.errors import CalendarError
 
-    calendar, _version = current_calendar()
+    if calendar is None:
+        calendar, _version = current_calendar()
     start = china_date(accepted_at or created_at)
     try:
         return calendar.workdays_between(start, china_date(decided_at))
@@ -946,10 +951,17 @@ def review_times(viewer: Any, *, since: dt.date, until: dt.date) -> ReviewTimes:
         .filter(state__in=DECIDED_STATES, decided_at__gte=start, decided_at__lt=end)
         .exclude(pk__in=ReviewSummary.objects.values("task_id"))
     )
+    calendar = None
     for department_id, created, accepted, decided in live.values_list(
         "department_id", "created_at", "accepted_at", "decided_at"
     ):
-        days = decision_workdays(created_at=created, accepted_at=accepted, decided_at=decided)
+        if calendar is None:
+            from jifen.calendars.services import current_calendar
+
+            calendar, _version = current_calendar()
+        days = decision_workdays(
+            created_at=created, accepted_at=accepted, decided_at=decided, calendar=calendar
+        )
         counts = spread.setdefault(department_id, {})
         counts[days] = counts.get(days, 0) + 1
     extensions = dict(

@@ -189,6 +189,9 @@ def refresh_reviews(*, now: dt.datetime) -> int:
         "withdrawn_at",
         "claim__closed_at",
     )
+    from jifen.calendars.services import current_calendar
+
+    calendar, _version = current_calendar()
     last = 0
     while True:
         chunk = list(pending.filter(pk__gt=last).values_list(*fields)[:CHUNK])
@@ -203,7 +206,7 @@ def refresh_reviews(*, now: dt.datetime) -> int:
             else:
                 moment = decided or closed or now
                 days = decision_workdays(
-                    created_at=created, accepted_at=accepted, decided_at=moment
+                    created_at=created, accepted_at=accepted, decided_at=moment, calendar=calendar
                 )
             rows.append(
                 ReviewSummary(

@@ -19,6 +19,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def center(client, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # These tests read the English labels; the Chinese page is checked below.
+    settings.LANGUAGE_CODE = "en"
     user = make_user("center")
     client.force_login(user)
     return user
@@ -131,3 +133,9 @@ def test_the_command_shows_a_year_and_imports_a_file(tmp_path, capsys):
     with pytest.raises(CommandError, match=r"bad\.yaml: notice: missing required key"):
         call_command("calendar", "import", str(bad))
     assert CalendarVersion.objects.count() == 2
+
+
+def test_the_calendar_page_is_in_chinese_by_default(client, center, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    page = client.get("/workbench/calendar/").content.decode()
+    assert "工作日" in page

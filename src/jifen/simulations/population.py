@@ -1,54 +1,63 @@
-"""The current population from the database, as the bulk path's columns.
+"""The current population from the database, straight into the bulk path's columns.
 
-Two streamed queries in resident order — residents (id, birth date, town) and their current
-facts — merged resident by resident; each resident's profile is built by
-``jifen.facts.profile.build_profile`` (the same function the stored scores use, so the bulk
-figures and a stored score agree) and added to a :class:`~jifen.scores.bulk.PopulationBuilder`.
-On PostgreSQL both queries are server-side cursors read in chunks, so memory holds the columns,
-not the rows.
+Four streamed queries — residents (row number, birth date, town) and their current
+provincial facts, city facts and deductions, each joined to the resident's row number — are
+turned into the columns of a :class:`~jifen.scores.bulk.Population` with numpy, without
+building a profile per resident: a million residents and ten million facts load in seconds
+where building and parsing a million profiles would take minutes.
+
+The columns mean exactly what ``jifen.facts.profile.build_profile`` followed by
+``PopulationBuilder.add`` would give (the simulation tests compare the figures with the single
+engine on profiles built that way): a single-valued provincial field takes its latest fact
+(highest id), a missing birth date fact falls back to the resident's birth date, a skill is
+any skill fact, city facts keep their rule, level, quantity (hundredths) and date, and
+deductions of the same act of one resident form one group (a deduction without an act is an
+act of its own).
+
+A resident whose facts the engine's profile parser would refuse (a provincial field it does
+not know, months that are not whole, a deduction without a date, a listing ending before it
+started, a negative quantity) is not loaded: their row stays empty and ``refused`` says why.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from collections import namedtuple
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
 
+from jifen.engine.profile import MAX_QUANTITY
 from jifen.facts.models import Fact
-from jifen.facts.profile import build_profile
 from jifen.org.models import Town
 from jifen.residents.models import Resident
-from jifen.scores.bulk import Population, PopulationBuilder
+from jifen.scores.bulk import Population
+from jifen.scores.bulk.population import NO_DATE, NONE
 
-FETCH = 20_000
-_FactRow = namedtuple(
-    "_FactRow", ("resident_id", "id", "kind", "code", "level", "quantity", "date", "until", "act")
-)
-_ResidentRow = namedtuple("_ResidentRow", ("pk", "birth_date"))
+FETCH = 50_000
+_DATES = ("birth_date", "residence_registered_on")
+_MONTHS = ("social_insurance_months", "residence_months")
 
 
 @dataclass(frozen=True, eq=False)
 class LoadedPopulation:
-    """The columns, and per row the resident's id (16 bytes) and town index."""
+    """The columns; per row the resident's id (16 bytes) and town index; the refused rows."""
 
     population: Population
-    ids: np.ndarray  # dtype "S16"
+    ids: np.ndarray  # dtype "V16"
     towns: np.ndarray  # index into town_codes, -1 for none
     town_codes: tuple[str, ...]
     town_names: dict[str, str]
+    refused: np.ndarray  # bool per row
+    reasons: dict[str, int] = field(default_factory=dict)
 
     def row_of(self) -> dict[uuid.UUID, int]:
-        return {uuid.UUID(bytes=bytes(b)): i for i, b in enumerate(self.ids)}
+        return {uuid.UUID(bytes=self.ids[i].tobytes()): i for i in range(self.ids.size)}
 
 
-def _stream(sql: str, params: Sequence[Any], fetch: int) -> Iterator[tuple]:
+def _stream(sql: str, params: Sequence[Any], fetch: int) -> Iterator[list[tuple]]:
     cursor = connection.chunked_cursor()
     try:
         cursor.execute(sql, params)
@@ -56,19 +65,47 @@ def _stream(sql: str, params: Sequence[Any], fetch: int) -> Iterator[tuple]:
             rows = cursor.fetchmany(fetch)
             if not rows:
                 return
-            yield from rows
+            yield rows
     finally:
         cursor.close()
 
 
-def _date(value: Any) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
+def _columns(sql: str, params: Sequence[Any], fetch: int, width: int) -> list[list[Any]]:
+    out: list[list[Any]] = [[] for _ in range(width)]
+    for rows in _stream(sql, params, fetch):
+        for column, values in zip(out, zip(*rows, strict=True), strict=True):
+            column.extend(values)
+    return out
 
 
-def _uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+def _days(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"({column} - DATE '1970-01-01')"
+    return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
+
+
+def _hundredths(column: str) -> str:
+    return f"CAST(ROUND({column} * 100) AS BIGINT)"
+
+
+def _ints(values: list[Any], none: int) -> np.ndarray:
+    return np.array([none if v is None else v for v in values], np.int64)
+
+
+class _Vocabulary(dict):
+    def __missing__(self, code: str) -> int:
+        self[code] = index = len(self)
+        return index
+
+    def codes(self) -> tuple[str, ...]:
+        return tuple(self)
+
+
+def _last_per_row(rows: np.ndarray) -> np.ndarray:
+    """Positions of the last entry of each run of equal ``rows`` (sorted)."""
+    if rows.size == 0:
+        return rows
+    return np.flatnonzero(np.append(rows[1:] != rows[:-1], True))
 
 
 def load_population(
@@ -78,57 +115,194 @@ def load_population(
     with their current facts."""
     towns = list(Town.objects.order_by("code").values_list("pk", "code", "name"))
     town_index = {pk: i for i, (pk, _c, _n) in enumerate(towns)}
-    residents = Resident._meta.db_table
-    facts = Fact._meta.db_table
-    sqlite = connection.vendor == "sqlite"
-    resident_filter = f"WHERE id IN ({ids_sql})" if ids_sql else ""
-    fact_filter = f"AND resident_id IN ({ids_sql})" if ids_sql else ""
-    builder = PopulationBuilder()
-    ids = bytearray()
-    town_rows: list[int] = []
-    # Table names and the caller's id query only; values are parameters.
-    resident_sql = f"SELECT id, birth_date, town_id FROM {residents} {resident_filter} ORDER BY id"  # noqa: S608
-    fact_sql = (
-        "SELECT resident_id, id, kind, code, level, quantity, date, until, act "  # noqa: S608
-        f"FROM {facts} WHERE superseded_at IS NULL {fact_filter} ORDER BY resident_id, id"
-    )
+    residents_table = Resident._meta.db_table
+    facts_table = Fact._meta.db_table
+    where = f"WHERE id IN ({ids_sql})" if ids_sql else ""
+    # Row numbers in id order; table names and the caller's id query only, values are
+    # parameters.
+    numbered = f"SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS n FROM {residents_table} {where}"  # noqa: S608
+
+    def facts(columns: str, kind: str) -> str:
+        return (
+            f"SELECT r.n, {columns} FROM {facts_table} f JOIN ({numbered}) r "  # noqa: S608
+            f"ON r.id = f.resident_id WHERE f.superseded_at IS NULL AND f.kind = '{kind}'"
+        )
+
     with transaction.atomic():
-        resident_rows = _stream(resident_sql, params, fetch)
-        fact_rows = _stream(fact_sql, params, fetch)
-        pending = next(fact_rows, None)
-        for resident_id, birth_date, town_id in resident_rows:
-            mine = []
-            while pending is not None and pending[0] < resident_id:
-                pending = next(fact_rows, None)  # a resident outside the filter
-            while pending is not None and pending[0] == resident_id:
-                mine.append(pending)
-                pending = next(fact_rows, None)
-            if sqlite:
-                mine = [
-                    (
-                        r[0],
-                        r[1],
-                        r[2],
-                        r[3],
-                        r[4],
-                        None if r[5] is None else Decimal(str(r[5])),
-                        _date(r[6]),
-                        _date(r[7]),
-                        r[8],
-                    )
-                    for r in mine
-                ]
-                birth_date = _date(birth_date)
-            profile, _used = build_profile(
-                _ResidentRow(resident_id, birth_date), map(_FactRow._make, mine)
-            )
-            builder.add(profile)
-            ids += _uuid(resident_id).bytes
-            town_rows.append(town_index.get(town_id, -1))
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '256MB'")
+        ids, births, town_ids = _columns(
+            f"SELECT id, {_days('birth_date')}, town_id FROM {residents_table} {where} "  # noqa: S608
+            "ORDER BY id",
+            params,
+            fetch,
+            3,
+        )
+        provincial = _columns(
+            facts(
+                f"f.id, f.code, f.level, {_hundredths('f.quantity')}, {_days('f.date')}",
+                "provincial",
+            ),
+            params,
+            fetch,
+            6,
+        )
+        city = _columns(
+            facts(
+                f"f.code, f.level, {_hundredths('f.quantity')}, {_days('f.date')}",
+                "city",
+            ),
+            params,
+            fetch,
+            5,
+        )
+        deductions = _columns(
+            facts(
+                f"f.id, f.code, f.act, {_days('f.date')}, {_days('f.until')}",
+                "deduction",
+            ),
+            params,
+            fetch,
+            6,
+        )
+    n = len(ids)
+    refused = np.zeros(n, bool)
+    reasons: dict[str, int] = {}
+
+    def refuse(mask_rows: np.ndarray, reason: str) -> None:
+        fresh = np.unique(mask_rows)
+        fresh = fresh[~refused[fresh]]
+        if fresh.size:
+            refused[fresh] = True
+            reasons[reason] = reasons.get(reason, 0) + int(fresh.size)
+
+    codes = _Vocabulary()
+    columns = _provincial(provincial, n, births, codes, refuse)
+    rules, levels = _Vocabulary(), _Vocabulary()
+    city_columns = _city(city, rules, levels, refuse)
+    deduction_codes = _Vocabulary()
+    deduction_columns = _deductions(deductions, deduction_codes, refuse)
+    population = Population(
+        size=n,
+        codes=codes.codes(),
+        rules=rules.codes(),
+        levels=levels.codes(),
+        deduction_codes=deduction_codes.codes(),
+        **columns,
+        **city_columns,
+        **deduction_columns,
+    )
+    if refused.any():
+        from jifen.simulations.simulation import without
+
+        population = without(population, refused)
     return LoadedPopulation(
-        population=builder.build(),
-        ids=np.frombuffer(bytes(ids), dtype="S16") if ids else np.zeros(0, "S16"),
-        towns=np.array(town_rows, np.int64),
+        population=population,
+        ids=np.frombuffer(b"".join(_uuid(i).bytes for i in ids), dtype="V16"),
+        towns=np.array([town_index.get(t, -1) for t in town_ids], np.int64),
         town_codes=tuple(code for _pk, code, _n in towns),
         town_names={code: name for _pk, code, name in towns},
+        refused=refused,
+        reasons=reasons,
     )
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _provincial(columns, n, births, codes, refuse) -> dict[str, np.ndarray]:
+    rows, ids, code, level, quantity, date = columns
+    rows = np.array(rows, np.int64)
+    order = np.lexsort((np.array(ids, np.int64), rows))
+    rows = rows[order]
+    code_names = _Vocabulary()
+    code_index = np.array([code_names[c] for c in code], np.int64)[order]
+    quantity = _ints(quantity, NONE)[order]
+    date = _ints(date, NO_DATE)[order]
+    level = [level[i] for i in order]
+    out = {
+        "birth_date": _ints(births, NO_DATE),
+        "residence_registered_on": np.full(n, NO_DATE, np.int64),
+        "social_insurance_months": np.full(n, NONE, np.int64),
+        "residence_months": np.full(n, NONE, np.int64),
+        "education": np.full(n, NONE, np.int64),
+    }
+    skill_resident = np.zeros(0, np.int64)
+    skill_code = np.zeros(0, np.int64)
+    for name, index in code_names.items():
+        at = np.flatnonzero(code_index == index)
+        mine = rows[at]
+        if name == "skills":
+            skill_resident = mine
+            skill_code = np.array([codes[level[i]] for i in at], np.int64)
+            continue
+        last = at[_last_per_row(mine)]
+        target = rows[last]
+        if name in _DATES:
+            out[name][target] = date[last]
+        elif name in _MONTHS:
+            value = quantity[last]
+            bad = (value != NONE) & (
+                (value < 0) | (value % 100 != 0) | (value > MAX_QUANTITY * 100)
+            )
+            refuse(target[bad], f"{name}: must be a whole number of months")
+            out[name][target] = np.where(value == NONE, NONE, value // 100)
+        elif name == "education":
+            out[name][target] = [codes[level[i]] if level[i] else NONE for i in last]
+        else:
+            refuse(target, f"{name}: unknown key")
+    return {**out, "skill_resident": skill_resident, "skill_code": skill_code}
+
+
+def _city(columns, rules, levels, refuse) -> dict[str, np.ndarray]:
+    rows, code, level, quantity, date = columns
+    rows = np.array(rows, np.int64)
+    order = np.argsort(rows, kind="stable")
+    quantity = _ints(quantity, NONE)[order]
+    bad = (quantity < NONE) | (quantity > MAX_QUANTITY * 100)
+    refuse(rows[order][bad], "city.quantity: must not be negative")
+    return {
+        "city_resident": rows[order],
+        "city_rule": np.array([rules[c] for c in code], np.int64)[order],
+        "city_level": np.array([levels[v] if v else NONE for v in level], np.int64)[order],
+        "city_quantity": np.maximum(quantity, NONE),
+        "city_date": _ints(date, NO_DATE)[order],
+    }
+
+
+def _deductions(columns, deduction_codes, refuse) -> dict[str, np.ndarray]:
+    rows, ids, code, act, date, until = columns
+    rows_a = np.array(rows, np.int64)
+    order = np.lexsort((np.array(ids, np.int64), rows_a))
+    groups: list[int] = []
+    group_resident: list[int] = []
+    current_row, acts = -1, {}
+    for i in order:
+        row = rows[i]
+        if row != current_row:
+            current_row, acts = row, {}
+        name = act[i]
+        group = acts.get(name) if name else None
+        if group is None:
+            group = len(group_resident)
+            group_resident.append(row)
+            if name:
+                acts[name] = group
+        groups.append(group)
+    date_a = _ints(date, NO_DATE)[order]
+    until_a = _ints(until, NO_DATE)[order]
+    refuse(rows_a[order][date_a == NO_DATE], "deductions.date: missing")
+    refuse(
+        rows_a[order][(until_a != NO_DATE) & (until_a < date_a)],
+        "deductions.until: is before the listing date",
+    )
+    return {
+        "deduction_resident": rows_a[order],
+        "deduction_code": np.array([deduction_codes[c] for c in code], np.int64)[order],
+        "deduction_group": np.array(groups, np.int64),
+        "deduction_date": date_a,
+        "deduction_until": until_a,
+        "group_resident": np.array(group_resident, np.int64),
+    }

@@ -187,6 +187,8 @@ def scenario_spec(version: ScenarioVersion) -> ScenarioSpec:
         min_total=version.eligibility.get("min_total"),
         entries=entries,
         population=loaded.population,
+        refused=loaded.refused,
+        refused_reasons=loaded.reasons,
     )
 
 
@@ -213,6 +215,8 @@ def compute_figures(
         town_codes=loaded.town_codes,
         town_names=loaded.town_names,
         scenario=spec,
+        refused=loaded.refused,
+        refused_reasons=loaded.reasons,
     )
     figures["draft"] = {"id": draft.pk, "policy_id": draft.policy_id, "tier": draft.tier}
     return figures

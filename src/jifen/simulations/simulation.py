@@ -273,6 +273,9 @@ class ScenarioSpec:
     min_total: str | None
     entries: Sequence[ScenarioEntry]
     population: Population
+    #: Rows refused before scoring (facts the profile parser refuses), and why.
+    refused: np.ndarray | None = None
+    refused_reasons: Mapping[str, int] = field(default_factory=dict)
 
 
 def _tie(result: BulkResult, row: int, tie: str, entry: ScenarioEntry) -> str:
@@ -337,8 +340,9 @@ def _scenario_figures(
     spec: ScenarioSpec, before: PolicySelection, after: PolicySelection
 ) -> dict[str, Any]:
     on, review = spec.evaluation_date, spec.review_date
-    first = score_population(spec.population, before, on, review)
-    second = score_population(spec.population, after, on, review)
+    first = score_population(spec.population, before, on, review, refused=spec.refused)
+    second = score_population(spec.population, after, on, review, refused=spec.refused)
+    first.reasons = {**spec.refused_reasons, **first.reasons}
     minimum = None if spec.min_total is None else ranking_engine.hundredths(spec.min_total)
     rows_before, ranked_before = _rank_side(spec, first, minimum)
     rows_after, ranked_after = _rank_side(spec, second, minimum)
@@ -428,13 +432,17 @@ def simulate(
     town_names: Mapping[str, str] | None = None,
     scenario: ScenarioSpec | None = None,
     bin_width: int = BIN_WIDTH,
+    refused: np.ndarray | None = None,
+    refused_reasons: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """The figures of the change from ``before`` to ``after`` over ``population`` on ``on``.
 
     ``towns`` gives each resident's index into ``town_codes`` (``-1``: none). ``scenario``
     adds the threshold crossings over the population and the scenario's own figures.
+    ``refused`` marks rows refused before scoring (``refused_reasons`` says why).
     """
-    first = score_population(population, before, on, review)
+    first = score_population(population, before, on, review, refused=refused)
+    first.reasons = {**(refused_reasons or {}), **first.reasons}
     second = score_population(population, after, on, review, refused=first.refused)
     scored = ~second.refused
     total_before = first.result.total[scored]

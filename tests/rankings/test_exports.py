@@ -134,6 +134,7 @@ def test_one_row_function_with_only_the_published_fields(listing):
     assert api["columns"][-1] == {"code": "deductions", "label": "扣分"}
     page = page_data(publication, now=ON, page=9)
     assert page["page"] == 1 and page["pages"] == 1 and len(page["rows"]) == 4
+    assert page_data(publication, now=ON, page="x")["page"] == 1
     assert api_data(publication, now=ON, offset=1, limit=2)["rows"][0]["rank"] == 2
 
 

@@ -232,7 +232,11 @@ def page_data(publication: Any, *, now: dt.datetime, page: int = 1) -> dict[str,
     publication = _visible(publication, now)
     total = publication.ranking.entry_count
     pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, int(page)), pages)
+    try:
+        page = int(page)
+    except (TypeError, ValueError):
+        page = 1
+    page = min(max(1, page), pages)
     start = (page - 1) * PAGE_SIZE
     listing = public_list(publication, start=start, stop=start + PAGE_SIZE)
     return {

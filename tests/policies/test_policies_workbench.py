@@ -16,7 +16,7 @@ from jifen.scores.policies import current_policies
 from tests.factories import PASSWORD, make_user
 from tests.policies.conftest import CITY, NOW, actions
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.policies.urls")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)

@@ -7,5 +7,6 @@ urlpatterns = [
     path("api/feeds/", include("jifen.feeds.urls")),
     path("api/", include("jifen.api.urls")),
     path("audit/", include("jifen.web.audit_urls")),
+    path("workbench/policies/", include("jifen.policies.urls")),
     path("", include("jifen.web.urls")),
 ]

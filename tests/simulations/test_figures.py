@@ -91,33 +91,20 @@ def test_population_figures_match_a_direct_recomputation(residents, draft):
 
 
 def test_scenario_figures_match_a_direct_ranking(residents, draft, define, center):
-    """Enrollments of a scenario with a threshold and 4 places: who crosses the threshold and
-    who enters or leaves the admitted places, against a ranking done by hand."""
-    version = define(
-        eligibility={"min_total": "60"},
-        quotas=[{"key": "school:all", "label": "全市", "places": 4, "town": None}],
-    )
-    for i, resident in enumerate(residents):
-        Enrollment.objects.create(
-            number=f"YY2025{i:06d}",
-            scenario=version.scenario,
-            version=version,
-            resident=resident,
-            submitted_by=center,
-            applied_at=OPEN_FROM + dt.timedelta(minutes=i),
-            status=EnrollmentStatus.SUBMITTED,
-            updated_at=OPEN_FROM,
-        )
-    day, review = version.evaluation_date, version.review_date
+    """Enrollments of a scenario with a threshold and a few places: who crosses the threshold
+    and who enters or leaves the admitted places, against a ranking done by hand. The
+    threshold and the number of places are chosen from the direct results so that the
+    change moves someone across each."""
+    day = OPEN_FROM.date()
     before, after = selections(draft, day)
-    figures = compute_figures(draft, on=ON, scenario_version=version)
-    scenario = figures["scenario"]
-    first = direct(residents, day, review, before)
-    second = direct(residents, day, review, after)
+    first = direct(residents, day, day, before)
+    second = direct(residents, day, day, after)
     number = {r.pk: f"YY2025{i:06d}" for i, r in enumerate(residents)}
+    loser = next(r for r in residents if _h(second[r.pk]["total"]) < _h(first[r.pk]["total"]))
+    threshold = _h(first[loser.pk]["total"])  # the loser falls below it
 
-    def ranked(results):
-        eligible = [r for r in residents if _h(results[r.pk]["total"]) >= 6000]
+    def ranked(results, places):
+        eligible = [r for r in residents if _h(results[r.pk]["total"]) >= threshold]
         eligible.sort(
             key=lambda r: (
                 -_h(results[r.pk]["total"]),
@@ -126,26 +113,51 @@ def test_scenario_figures_match_a_direct_ranking(residents, draft, define, cente
                 number[r.pk],  # applied in number order
             )
         )
-        return {number[r.pk] for r in eligible[:4]}, {number[r.pk] for r in eligible}
+        return {number[r.pk] for r in eligible[:places]}, {number[r.pk] for r in eligible}
 
-    admitted_before, eligible_before = ranked(first)
-    admitted_after, eligible_after = ranked(second)
+    places = next(
+        p for p in range(1, len(residents)) if ranked(first, p)[0] != ranked(second, p)[0]
+    )
+    version = define(
+        eligibility={"min_total": f"{threshold / 100:.2f}"},
+        quotas=[{"key": "school:all", "label": "全市", "places": places, "town": None}],
+    )
+    assert version.evaluation_date == version.review_date == day
+    for i, resident in enumerate(residents):
+        Enrollment.objects.create(
+            number=number[resident.pk],
+            scenario=version.scenario,
+            version=version,
+            resident=resident,
+            submitted_by=center,
+            applied_at=OPEN_FROM + dt.timedelta(minutes=i),
+            status=EnrollmentStatus.SUBMITTED,
+            updated_at=OPEN_FROM,
+        )
+    figures = compute_figures(draft, on=ON, scenario_version=version)
+    scenario = figures["scenario"]
+    admitted_before, eligible_before = ranked(first, places)
+    admitted_after, eligible_after = ranked(second, places)
     assert scenario["enrollments"] == len(residents)
+    assert scenario["places"] == places
     assert scenario["eligible_before"] == len(eligible_before)
     assert scenario["eligible_after"] == len(eligible_after)
     assert {x["number"] for x in scenario["crossed_up"]} == eligible_after - eligible_before
     assert {x["number"] for x in scenario["crossed_down"]} == eligible_before - eligible_after
+    assert number[loser.pk] in {x["number"] for x in scenario["crossed_down"]}
     assert {x["number"] for x in scenario["entering"]} == admitted_after - admitted_before
     assert {x["number"] for x in scenario["leaving"]} == admitted_before - admitted_after
+    assert scenario["entering_count"] + scenario["leaving_count"] > 0
     assert scenario["admitted_before"] == len(admitted_before)
+    assert scenario["admitted_after"] == len(admitted_after)
     # Threshold crossings over the whole population (on the simulation date, total basis).
-    pop_first = direct(residents, ON, ON, before)
-    pop_second = direct(residents, ON, ON, after)
+    pop_first = direct(residents, ON, ON, selections(draft, ON)[0])
+    pop_second = direct(residents, ON, ON, selections(draft, ON)[1])
     up = sum(
-        _h(pop_first[r.pk]["total"]) < 6000 <= _h(pop_second[r.pk]["total"]) for r in residents
+        _h(pop_first[r.pk]["total"]) < threshold <= _h(pop_second[r.pk]["total"]) for r in residents
     )
     down = sum(
-        _h(pop_second[r.pk]["total"]) < 6000 <= _h(pop_first[r.pk]["total"]) for r in residents
+        _h(pop_second[r.pk]["total"]) < threshold <= _h(pop_first[r.pk]["total"]) for r in residents
     )
     assert figures["threshold"]["crossed_up"] == up
     assert figures["threshold"]["crossed_down"] == down

@@ -78,18 +78,56 @@ def _columns(sql: str, params: Sequence[Any], fetch: int, width: int) -> list[li
     return out
 
 
+def _fetch_one(sql: str, params: Sequence[Any], fetch: int, width: int) -> list[list[Any]]:
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '256MB'")
+        return _columns(sql, params, fetch, width)
+
+
+def _in_thread(sql: str, params: Sequence[Any], fetch: int, width: int) -> list[list[Any]]:
+    try:
+        return _fetch_one(sql, params, fetch, width)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def _fetch_all(
+    queries: list[tuple[str, int]], params: Sequence[Any], fetch: int
+) -> list[list[list[Any]]]:
+    """The columns of each query. On PostgreSQL, outside a transaction (a job, the bench),
+    the fact queries run on connections of their own, so the database produces rows while
+    this process converts others (each query sees its own snapshot: a simulation is a
+    statistic, not a stored score). Inside a transaction (the tests) they run in order."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return [_fetch_one(sql, params, fetch, width) for sql, width in queries]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(queries) - 1) as pool:
+        futures = [pool.submit(_in_thread, sql, params, fetch, w) for sql, w in queries[1:]]
+        first = _fetch_one(queries[0][0], params, fetch, queries[0][1])
+        return [first, *(f.result() for f in futures)]
+
+
+#: "None" in the integer columns the queries return (dates, hundredths); far from any value.
+_NULL = -(2**40)
+
+
 def _days(column: str) -> str:
     if connection.vendor == "postgresql":
-        return f"({column} - DATE '1970-01-01')"
-    return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
+        return f"COALESCE({column} - DATE '1970-01-01', {_NULL})"
+    return f"COALESCE(CAST(julianday({column}) - 2440587.5 AS INTEGER), {_NULL})"
 
 
 def _hundredths(column: str) -> str:
-    return f"CAST(ROUND({column} * 100) AS BIGINT)"
+    return f"COALESCE(CAST(ROUND({column} * 100) AS BIGINT), {_NULL})"
 
 
 def _ints(values: list[Any], none: int) -> np.ndarray:
-    return np.array([none if v is None else v for v in values], np.int64)
+    array = np.array(values, np.int64)
+    array[array == _NULL] = none
+    return array
 
 
 class _Vocabulary(dict):
@@ -128,44 +166,23 @@ def load_population(
             f"ON r.id = f.resident_id WHERE f.superseded_at IS NULL AND f.kind = '{kind}'"
         )
 
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL work_mem = '256MB'")
-        ids, births, town_ids = _columns(
+    queries = [
+        (
             f"SELECT id, {_days('birth_date')}, town_id FROM {residents_table} {where} "  # noqa: S608
             "ORDER BY id",
-            params,
-            fetch,
             3,
-        )
-        provincial = _columns(
+        ),
+        (
             facts(
                 f"f.id, f.code, f.level, {_hundredths('f.quantity')}, {_days('f.date')}",
                 "provincial",
             ),
-            params,
-            fetch,
             6,
-        )
-        city = _columns(
-            facts(
-                f"f.code, f.level, {_hundredths('f.quantity')}, {_days('f.date')}",
-                "city",
-            ),
-            params,
-            fetch,
-            5,
-        )
-        deductions = _columns(
-            facts(
-                f"f.id, f.code, f.act, {_days('f.date')}, {_days('f.until')}",
-                "deduction",
-            ),
-            params,
-            fetch,
-            6,
-        )
+        ),
+        (facts(f"f.code, f.level, {_hundredths('f.quantity')}, {_days('f.date')}", "city"), 5),
+        (facts(f"f.id, f.code, f.act, {_days('f.date')}, {_days('f.until')}", "deduction"), 6),
+    ]
+    (ids, births, town_ids), provincial, city, deductions = _fetch_all(queries, params, fetch)
     n = len(ids)
     refused = np.zeros(n, bool)
     reasons: dict[str, int] = {}

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "jifen.rankings",
     "jifen.reexaminations",
     "jifen.sanctions",
+    "jifen.operations",
     "jifen.oversight",
     "jifen.policies",
     "jifen.simulations",

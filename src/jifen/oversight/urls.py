@@ -9,7 +9,7 @@ app_name = "oversight"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("reports/", views.report_list, name="reports"),
-    path("reports/<int:pk>.<slug:kind>", views.report_file, name="report_file"),
+    path("reports/<slug:report_id>.<slug:kind>", views.report_file, name="report_file"),
     path("<slug:section>/", views.dashboard, name="section"),
     path("<slug:section>/<slug:key>.xlsx", views.chart_excel, name="chart_excel"),
 ]

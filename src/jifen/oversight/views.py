@@ -13,6 +13,7 @@ page shows a person.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -29,6 +30,8 @@ from jifen.accounts.models import Role
 from jifen.audit.actors import Actor
 from jifen.audit.services import record
 from jifen.oversight import charts, reports, sections
+
+logger = logging.getLogger(__name__)
 
 BUREAU = "bureau"
 #: Roles that may open the oversight pages (what each sees is figures.scope_for's).
@@ -190,10 +193,8 @@ def _attachment(data: bytes, filename: str, content_type: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_list(request: HttpRequest) -> HttpResponse:
-    """The stored monthly reports (newest first) and, for the center, "generate now"."""
+    """The kept monthly reports (newest first) and, for the center, "generate now"."""
     access.require_role(request, REPORT_ROLES)
-    from jifen.oversight.models import MonthlyReport
-
     can_generate = access.role_of(request.user) in GENERATE_ROLES
     default_month = reports.previous_month(clock.china_today())
     error = ""
@@ -211,17 +212,12 @@ def report_list(request: HttpRequest) -> HttpResponse:
                 request,
                 _("The report of %(month)s was generated.") % {"month": f"{month:%Y-%m}"},
             )
-            return redirect(reverse("web:oversight:reports") + f"#report-{stored.pk}")
-    stored = (
-        MonthlyReport.objects.defer("pdf", "xlsx", "figures")
-        .select_related("generated_by")
-        .order_by("-month", "-generated_at", "-pk")[:120]
-    )
+            return redirect(reverse("web:oversight:reports") + f"#report-{stored.id}")
     return render(
         request,
         "oversight/reports.html",
         {
-            "reports": stored,
+            "reports": reports.stored_reports()[:120],
             "can_generate": can_generate,
             "default_month": f"{default_month:%Y-%m}",
             "max_month": f"{clock.china_today():%Y-%m}",
@@ -232,24 +228,25 @@ def report_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def report_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
-    """A stored report's PDF or Excel file (audited ``oversight.report_downloaded``)."""
+def report_file(request: HttpRequest, report_id: str, kind: str) -> HttpResponse:
+    """A kept report's PDF or Excel file (audited ``oversight.report_downloaded``)."""
     access.require_role(request, REPORT_ROLES)
-    from jifen.oversight.models import MonthlyReport
-
-    if kind not in ("pdf", "xlsx"):
-        raise Http404
-    stored = MonthlyReport.objects.filter(pk=pk).only("pk", "month", "scope", kind).first()
+    stored = reports.stored_report(report_id) if kind in reports.KINDS else None
     if stored is None:
-        raise access.not_found(request, "oversight.monthlyreport", pk)
+        raise access.not_found(request, "oversight.monthly_report", report_id)
+    try:
+        data = stored.read(kind)
+    except (OSError, reports.StoredReportDamaged):
+        logger.exception("monthly report %s.%s cannot be served", stored.id, kind)
+        raise access.not_found(request, "oversight.monthly_report", report_id) from None
     record(
         "oversight.report_downloaded",
         actor=Actor.for_user(request.user),
         occurred_at=clock.now(),
-        obj=stored,
+        object_type="oversight.monthly_report",
+        object_id=stored.id,
         data={"month": f"{stored.month:%Y-%m}", "scope": stored.scope, "format": kind},
         request=request,
     )
-    data = bytes(getattr(stored, kind))
-    name = f"jifen-monthly-{stored.month:%Y-%m}-{stored.pk}.{kind}"
+    name = f"jifen-monthly-{stored.month:%Y-%m}.{kind}"
     return _attachment(data, name, PDF if kind == "pdf" else XLSX)

@@ -48,7 +48,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{path.parent}: no such directory")
         if options["store"]:
             stored = reports.generate(month, now=now, source="command", actor_name="command:report")
-            pdf, xlsx = bytes(stored.pdf), bytes(stored.xlsx)
+            pdf, xlsx = stored.read("pdf"), stored.read("xlsx")
         else:
             report = reports.build(reports.system_viewer(), month, now=now)
             pdf, xlsx = reports.files(report)

@@ -174,3 +174,28 @@ def test_the_nav_links_the_oversight_pages(client, population, pinned):
     for user in (population["center"], population["clerk"], population["hrss_reviewer"]):
         html = client_for(client, user).get("/workbench/oversight/").content.decode()
         assert 'id="nav-oversight"' in html
+
+
+def test_the_center_looks_at_a_departments_or_a_towns_slice(client, population, pinned):
+    c = client_for(client, population["center"])
+    html = c.get(URL, {"slice": "department:hrss_bureau"}).content.decode()
+    assert 'id="section-reviews"' in html and 'id="section-population"' not in html
+    assert [row[1:] for row in numbers(html, "backlog-by-department")] == [["1", "0"]]
+    assert "&amp;slice=department:hrss_bureau" in html  # the links keep the slice
+    html = c.get(f"{URL}reviews/", {"slice": "town:wutong"}).content.decode()
+    assert 'id="section-population"' in html and 'id="section-reviews"' not in html
+    assert [row[1:] for row in numbers(html, "population-by-town")] == [["2", "1", "0"]]
+    assert c.get(URL, {"slice": "town:nowhere"}).status_code == 404
+    response = c.get(f"{URL}population/population-by-town.xlsx", {"slice": "town:wutong"})
+    assert response.status_code == 200
+    entry = AuditEntry.objects.get(action="oversight.chart_exported")
+    assert entry.data["slice"] == "town:wutong"
+
+
+def test_staff_cannot_choose_another_slice(client, population, pinned):
+    c = client_for(client, population["hrss_reviewer"])
+    assert c.get(URL, {"slice": "department:public_security_bureau"}).status_code == 200
+    html = c.get(URL, {"slice": "department:public_security_bureau"}).content.decode()
+    # the slice parameter is ignored: still the reviewer's own department
+    assert [row[1:] for row in numbers(html, "backlog-by-department")] == [["1", "0"]]
+    assert 'name="slice"' not in html

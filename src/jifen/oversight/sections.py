@@ -115,6 +115,36 @@ def panel(section: str, viewer: Any, period: Period) -> Panel:
     return result
 
 
+@dataclass(frozen=True)
+class SliceViewer:
+    """A department's or a town's slice as that unit's own staff see it (a reviewer of the
+    department, a clerk of the town), for the center and the bureau to look at: the figures
+    are scoped by :func:`jifen.oversight.figures.scope_for` exactly as for those staff."""
+
+    role: str
+    department: Any = None
+    town: Any = None
+    is_authenticated: bool = True
+    is_active: bool = True
+    pk: None = None
+
+    @property
+    def department_id(self) -> int | None:
+        return getattr(self.department, "pk", None)
+
+    @property
+    def town_id(self) -> int | None:
+        return getattr(self.town, "pk", None)
+
+    @classmethod
+    def of_department(cls, department: Any) -> SliceViewer:
+        return cls(role="reviewer", department=department)
+
+    @classmethod
+    def of_town(cls, town: Any) -> SliceViewer:
+        return cls(role="clerk", town=town)
+
+
 def visible_sections(viewer: Any) -> list[str]:
     scope = figures.scope_for(viewer)
     return [s for s in SECTIONS if scope.allows(s)]

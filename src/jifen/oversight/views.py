@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -78,21 +80,68 @@ def _deny(request: HttpRequest, reason: str, object_id: str = "") -> PermissionD
     return PermissionDenied()
 
 
-def _visible(request: HttpRequest) -> list[str]:
+@dataclass(frozen=True)
+class Viewer:
+    """Whose figures a page shows: the signed-in user's, or — for the center and the bureau —
+    a department's or a town's slice (``?slice=department:<code>`` / ``town:<code>``)."""
+
+    viewer: Any
+    label: str
+    slice: str = ""
+
+    @property
+    def query(self) -> str:
+        return f"&slice={self.slice}" if self.slice else ""
+
+
+def _viewer(request: HttpRequest) -> Viewer:
+    """The viewer of this request (403 for a role that has no oversight page; 404 for a slice
+    of an unknown unit)."""
+    from jifen.org.models import Department, Town
+
     access.require_role(request, OVERSIGHT_ROLES)
-    visible = sections.visible_sections(request.user)
+    user = request.user
+    raw = request.GET.get("slice", "")
+    if raw and access.role_of(user) in REPORT_ROLES:
+        kind, _sep, code = raw.partition(":")
+        if kind == "department":
+            department = Department.objects.filter(code=code).first()
+            if department is not None:
+                return Viewer(sections.SliceViewer.of_department(department), department.name, raw)
+        elif kind == "town":
+            town = Town.objects.filter(code=code).first()
+            if town is not None:
+                return Viewer(sections.SliceViewer.of_town(town), town.name, raw)
+        raise Http404
+    if user.department_id:
+        return Viewer(user, user.department.name)
+    if user.town_id:
+        return Viewer(user, user.town.name)
+    return Viewer(user, _("The whole city"))
+
+
+def _visible(request: HttpRequest, viewer: Viewer) -> list[str]:
+    visible = sections.visible_sections(viewer.viewer)
     if not visible:
         raise _deny(request, "no_section")
     return visible
 
 
-def _scope_label(request: HttpRequest) -> str:
-    user = request.user
-    if user.department_id:
-        return user.department.name
-    if user.town_id:
-        return user.town.name
-    return _("The whole city")
+def _slices(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
+    """The slices the center and the bureau may choose (departments, towns)."""
+    from jifen.org.models import Department, Town
+
+    if access.role_of(request.user) not in REPORT_ROLES:
+        return {}
+    return {
+        "departments": [
+            (f"department:{c}", n)
+            for c, n in Department.objects.order_by("code").values_list("code", "name")
+        ],
+        "towns": [
+            (f"town:{c}", n) for c, n in Town.objects.order_by("code").values_list("code", "name")
+        ],
+    }
 
 
 def _chart_view(chart: charts.Chart) -> dict:
@@ -108,16 +157,19 @@ def _chart_view(chart: charts.Chart) -> dict:
 @login_required
 def dashboard(request: HttpRequest, section: str | None = None) -> HttpResponse:
     """Every section the viewer may see (or one: ``/workbench/oversight/<section>/``)."""
-    visible = _visible(request)
+    viewer = _viewer(request)
+    visible = _visible(request, viewer)
     if section is not None and section not in sections.SECTIONS:
         raise Http404
     if section is not None and section not in visible:
-        raise _deny(request, "section", section)
+        if not viewer.slice:
+            raise _deny(request, "section", section)
+        section = None  # the center looks at a unit whose slice has no such section
     period, error = _period(request)
     shown = [section] if section else visible
     panels = []
     for name in shown:
-        panel = sections.panel(name, request.user, period)
+        panel = sections.panel(name, viewer.viewer, period)
         panels.append({"panel": panel, "charts": [_chart_view(c) for c in panel.charts]})
     role = access.role_of(request.user)
     context = {
@@ -129,30 +181,34 @@ def dashboard(request: HttpRequest, section: str | None = None) -> HttpResponse:
         "month_value": f"{period.month:%Y-%m}",
         "max_month": f"{clock.china_today():%Y-%m}",
         "error": error,
-        "scope_label": _scope_label(request),
+        "scope_label": viewer.label,
+        "slice": viewer.slice,
+        "slice_query": viewer.query,
+        "slices": _slices(request),
         "reports": role in REPORT_ROLES,
     }
     template = "oversight/dashboard.html"
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "oversight":
-        template = "oversight/_panels.html"
+        template = "oversight/_page.html"
     return render(request, template, context)
 
 
 @login_required
 def chart_excel(request: HttpRequest, section: str, key: str) -> HttpResponse:
     """One chart's numbers as an Excel workbook (audited ``oversight.chart_exported``)."""
-    visible = _visible(request)
+    viewer = _viewer(request)
+    visible = _visible(request, viewer)
     if section not in sections.SECTIONS:
         raise Http404
     if section not in visible:
         raise _deny(request, "section", section)
     period, _error = _period(request)
-    panel = sections.panel(section, request.user, period)
+    panel = sections.panel(section, viewer.viewer, period)
     chart = panel.chart(key)
     if chart is None:
         raise Http404
     notes = (
-        f"{_('Scope')}: {_scope_label(request)}",
+        f"{_('Scope')}: {viewer.label}",
         f"{_('Month')}: {period.label}",
         f"{_('Exported at')}: {clock.now().astimezone(clock.CHINA):%Y-%m-%d %H:%M}",
     )
@@ -163,7 +219,12 @@ def chart_excel(request: HttpRequest, section: str, key: str) -> HttpResponse:
         occurred_at=clock.now(),
         object_type="oversight.chart",
         object_id=f"{section}/{key}",
-        data={"section": section, "chart": key, "month": period.label},
+        data={
+            "section": section,
+            "chart": key,
+            "month": period.label,
+            "slice": viewer.slice or "own",
+        },
         request=request,
     )
     return _attachment(data, f"{key}-{period.label}.xlsx", XLSX)

@@ -72,7 +72,10 @@ def assert_june_figures(text: str) -> None:
 def test_the_job_produces_last_months_report_once(population, report_root):
     from jifen.jobs.registry import periodic_kinds
 
-    assert reports.JOB_KIND in periodic_kinds()
+    # daily at 02:00 China time (slots from midnight UTC, offset −6 h)
+    schedule = periodic_kinds()[reports.JOB_KIND]
+    assert schedule.every == dt.timedelta(days=1)
+    assert schedule.offset == dt.timedelta(hours=-6)
     result = reports.run_monthly(JOB_NOW)
     [stored] = reports.stored_reports()
     assert result == {"month": "2025-06", "generated": True, "report": stored.id}
@@ -93,8 +96,11 @@ def test_the_job_produces_last_months_report_once(population, report_root):
         "source": "job",
         "pdf_sha256": stored.sha256["pdf"],
     }
-    # later runs in July find it kept
-    assert reports.run_monthly(JOB_NOW + dt.timedelta(days=1))["generated"] is False
+    # later runs in July (through the registered handler) find it kept
+    from jifen.jobs.registry import get_handler
+
+    later = type("Context", (), {"now": lambda self: JOB_NOW + dt.timedelta(days=1)})()
+    assert get_handler(reports.JOB_KIND)(later)["generated"] is False
     assert len(reports.stored_reports()) == 1
 
 

@@ -199,3 +199,20 @@ def test_staff_cannot_choose_another_slice(client, population, pinned):
     # the slice parameter is ignored: still the reviewer's own department
     assert [row[1:] for row in numbers(html, "backlog-by-department")] == [["1", "0"]]
     assert 'name="slice"' not in html
+
+
+def test_the_bureau_sees_every_section_but_no_personal_data(client, population, pinned):
+    from jifen.accounts import access
+
+    bureau = make_user("bureau", username="bureau1")
+    response = client_for(client, bureau).get(URL, {"month": "2025-06"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    for section in ("population", "scores", "feeds", "reviews", "reexaminations", "scenarios"):
+        assert f'id="section-{section}"' in html
+    # Figures only: no resident look-up, no residents, claims or evidence in scope.
+    assert client.get("/workbench/").status_code == 403
+    assert denied("/workbench/")
+    assert not access.residents_for(bureau).exists()
+    assert not access.claims_for(bureau).exists()
+    assert not access.evidence_for(bureau).exists()

@@ -22,6 +22,7 @@ class Role(models.TextChoices):
     CLERK = "clerk", _("window clerk")
     REVIEWER = "reviewer", _("department reviewer")
     CENTER = "center", _("center administrator")
+    BUREAU = "bureau", _("Development and Reform Bureau")
     AUDITOR = "auditor", _("auditor")
     SYSTEM_ADMIN = "system_admin", _("system administrator")
     SECURITY_ADMIN = "security_admin", _("security administrator")
@@ -80,7 +81,7 @@ class User(AbstractUser):
                         resident__isnull=True,
                     )
                     | Q(
-                        role__in=["center", "auditor", "system_admin", "security_admin"],
+                        role__in=["center", "bureau", "auditor", "system_admin", "security_admin"],
                         department__isnull=True,
                         town__isnull=True,
                         resident__isnull=True,

@@ -26,6 +26,7 @@ DEMO_ACCOUNTS = (
     ("clerk", Role.CLERK, "wutong"),
     ("reviewer", Role.REVIEWER, "hrss_bureau"),
     ("center", Role.CENTER, None),
+    ("bureau", Role.BUREAU, None),
     ("auditor", Role.AUDITOR, None),
     ("sysadmin", Role.SYSTEM_ADMIN, None),
     ("secadmin", Role.SECURITY_ADMIN, None),

@@ -7,6 +7,7 @@ from typing import Any
 
 from jifen.jobs.registry import periodic
 from jifen.jobs.worker import JobContext
+from jifen.oversight import reports  # noqa: F401 - registers the monthly report job
 
 KIND = "oversight.refresh"
 

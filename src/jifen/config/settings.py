@@ -167,8 +167,17 @@ SECURE_SSL_REDIRECT = _env_bool("JIFEN_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = int(os.environ.get("JIFEN_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = _env_bool("JIFEN_HSTS_PRELOAD", not DEBUG)
-if os.environ.get("JIFEN_BEHIND_TLS_PROXY"):
+# Behind a TLS-terminating load balancer (JIFEN_BEHIND_TLS_PROXY=true): trust its
+# X-Forwarded-Proto, which it must set on every request and strip from clients, so that
+# HTTPS is recognised (no redirect loop, secure cookies sent). Off by default: a client
+# could otherwise claim HTTPS over plain HTTP.
+if _env_bool("JIFEN_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The public origins of the site (e.g. https://jifen.tx.gov.cn), for CSRF checks of HTTPS
+# form posts when the load balancer rewrites the Host header.
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("JIFEN_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -15,7 +15,6 @@ import random
 import re
 
 import pytest
-from django.test import override_settings
 
 from jifen.jobs.worker import work_once
 from jifen.simulations.models import Simulation, SimulationStatus
@@ -61,7 +60,6 @@ def population(seeded, settings):
             )
 
 
-@override_settings(ROOT_URLCONF="tests.simulations.urls")
 def test_center_drafts_a_change_runs_the_simulation_and_sees_the_histogram(
     live_server, population, monkeypatch
 ):

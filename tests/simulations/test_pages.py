@@ -19,7 +19,7 @@ from jifen.simulations.services import start_simulation
 from tests.factories import PASSWORD, make_user
 from tests.simulations.conftest import NOW
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.simulations.urls")]
+pytestmark = pytest.mark.django_db
 
 
 def signed_in(client, user):

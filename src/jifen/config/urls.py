@@ -8,5 +8,6 @@ urlpatterns = [
     path("api/", include("jifen.api.urls")),
     path("audit/", include("jifen.web.audit_urls")),
     path("workbench/policies/", include("jifen.policies.urls")),
+    path("workbench/simulations/", include("jifen.simulations.urls")),
     path("", include("jifen.web.urls")),
 ]

@@ -126,3 +126,26 @@ def test_an_abandoned_upload_goes_but_one_listed_by_a_draft_stays(upload, reside
 def test_the_job_runs_daily_through_the_worker_registry():
     assert periodic_kinds()[JOB_KIND].every == DAY
     assert get_handler(JOB_KIND).__module__ == "jifen.operations.handlers"
+
+
+def test_evidence_of_a_reexamination_waits_for_its_decision_and_the_period():
+    from jifen.reexaminations.services import accept, decide
+    from tests.factories import make_user
+    from tests.reexaminations.test_reexaminations_filing import file
+    from tests.reexaminations.world import build_world
+
+    world = build_world()
+    reexamination = file(world)
+    evidence = reexamination.evidence.get()
+    decided = dt.datetime(2025, 10, 13, 10, 0, tzinfo=NOW.tzinfo)
+    # Open: kept however old.
+    assert apply_retention(now=decided + 3000 * DAY).deleted == 0
+    hrss = make_user("reviewer", department="zj_hrss")
+    accept(reexamination, user=hrss, now=decided)
+    decide(reexamination, user=hrss, outcome="dismissed", reason="Paid elsewhere.", now=decided)
+    assert apply_retention(now=decided + 364 * DAY).deleted == 0
+    assert apply_retention(now=decided + 366 * DAY).deleted == 1
+    evidence.refresh_from_db()
+    assert evidence.deleted_at is not None
+    reexamination.refresh_from_db()
+    assert reexamination.state == "dismissed" and reexamination.decision_reason

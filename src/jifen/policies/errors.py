@@ -17,27 +17,15 @@ Codes:
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext_lazy as _
 
+from jifen.errors import DomainError
 
-class PolicyVersionError(Exception):
+
+class PolicyVersionError(DomainError):
     code = "policies.error"
     status = 400
     default_message = _("The request cannot be processed.")
-
-    def __init__(
-        self, message: Any = None, *, field: str | None = None, code: str | None = None
-    ) -> None:
-        self.message = message if message is not None else self.default_message
-        self.field = field
-        if code is not None:
-            self.code = code
-        super().__init__(str(self.message))
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "field": self.field, "message": str(self.message)}
 
 
 class InvalidPolicy(PolicyVersionError):

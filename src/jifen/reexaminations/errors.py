@@ -24,33 +24,15 @@ Codes:
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext_lazy as _
 
+from jifen.errors import DomainError
 
-class ReexaminationError(Exception):
+
+class ReexaminationError(DomainError):
     code = "reexaminations.error"
     status = 400
     default_message = _("The re-examination cannot be processed.")
-
-    def __init__(
-        self,
-        message: Any = None,
-        *,
-        field: str | None = None,
-        code: str | None = None,
-        **params: Any,
-    ) -> None:
-        self.message = message if message is not None else self.default_message
-        self.field = field
-        if code is not None:
-            self.code = code
-        self.params = params
-        super().__init__(str(self.message))
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "field": self.field, "message": str(self.message)}
 
 
 class InvalidReexamination(ReexaminationError):

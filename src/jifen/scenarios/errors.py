@@ -26,29 +26,13 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from jifen.errors import DomainError
 
-class ScenarioError(Exception):
+
+class ScenarioError(DomainError):
     code = "scenarios.error"
     status = 400
     default_message = _("The request cannot be processed.")
-
-    def __init__(
-        self,
-        message: Any = None,
-        *,
-        field: str | None = None,
-        code: str | None = None,
-        **params: Any,
-    ) -> None:
-        self.message = message if message is not None else self.default_message
-        self.field = field
-        if code is not None:
-            self.code = code
-        self.params = params
-        super().__init__(str(self.message))
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "field": self.field, "message": str(self.message)}
 
 
 class InvalidScenario(ScenarioError):

@@ -210,6 +210,9 @@ SPECTACULAR_SETTINGS = {
 JIFEN_EVIDENCE_ROOT = Path(os.environ.get("JIFEN_EVIDENCE_ROOT", VAR_DIR / "evidence"))
 JIFEN_EVIDENCE_MAX_BYTES = int(os.environ.get("JIFEN_EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
 JIFEN_EVIDENCE_MAX_PER_CLAIM = int(os.environ.get("JIFEN_EVIDENCE_MAX_PER_CLAIM", "20"))
+#: Days an evidence file is kept after everything it supports was decided or withdrawn
+#: (``jifen.operations.retention``; covers the re-examination and review windows).
+JIFEN_EVIDENCE_RETENTION_DAYS = int(os.environ.get("JIFEN_EVIDENCE_RETENTION_DAYS", "365"))
 
 #: How SMS/e-mail notifications leave: "outbox" (the embedded default: the outbox table and
 #: the log) or the dotted path of a gateway class with ``send(message, address) -> receipt``.

@@ -16,14 +16,19 @@ system and security administrators, and an anonymous visitor.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client, override_settings
 
 from tests.factories import CHINA_TZ, make_resident, make_user
 
+FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
 #: A Monday of 2026 (the 2026 calendar is loaded): the claims' time.
 CLAIMS_NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=CHINA_TZ)
@@ -81,6 +86,7 @@ def build_world() -> AuthzWorld:
     from jifen.policies.services import draft_from_in_force
     from jifen.reexaminations.services import file_reexamination
     from jifen.sanctions import services as sanctions
+    from jifen.simulations.services import start_simulation
     from tests.accounts.world import make_batch
     from tests.reexaminations import world as rx
 
@@ -136,6 +142,7 @@ def build_world() -> AuthzWorld:
     batch = make_batch(fact.department, "zj_hrss_social_insurance")
     notification = Notification.objects.filter(user=user_a).order_by("pk").first()
     policy = draft_from_in_force(scope="tongxiang", user=w.users["center"], now=CLAIMS_NOW)
+    simulation = start_simulation(user=w.users["center"], draft=policy, now=CLAIMS_NOW)
 
     w.objects = {
         "resident": a,
@@ -148,6 +155,7 @@ def build_world() -> AuthzWorld:
         "batch": batch,
         "notification": notification,
         "policy": policy,
+        "simulation": simulation,
         "scenario": school.version.scenario,
         "scenario_version": school.version,
         "enrollment": school.enrollments["a"],
@@ -163,3 +171,24 @@ def build_world() -> AuthzWorld:
         "permit number": a.current_permit.number,
     }
     return w
+
+
+@contextlib.contextmanager
+def module_world(django_db_blocker, tmp_path_factory) -> Iterator[tuple[AuthzWorld, dict]]:
+    """The world, built once for a test module inside a transaction rolled back at its end,
+    and a signed-in test client per role: ``{role: (client, its cookies)}``."""
+    evidence_root = tmp_path_factory.mktemp("authz-evidence")
+    with (
+        override_settings(PASSWORD_HASHERS=FAST_HASHER, JIFEN_EVIDENCE_ROOT=evidence_root),
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+    ):
+        world = build_world()
+        clients = {}
+        for role, user in world.users.items():
+            client = Client()
+            if user is not None:
+                client.force_login(user)
+            clients[role] = (client, dict(client.cookies.items()))
+        yield world, clients
+        transaction.set_rollback(True)

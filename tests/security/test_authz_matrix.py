@@ -37,7 +37,6 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from django.db import transaction
-from django.test import Client, override_settings
 from django.urls import get_resolver, resolve
 from django.urls.resolvers import URLResolver
 
@@ -50,7 +49,6 @@ MAY_SEE_A = {"owner", "center"}
 LOGIN_PATHS = ("/accounts/login/", "/admin/login/")
 DENIED = {401, 403, 404, 405}
 WEB_METHODS = ("GET", "POST")
-FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 RECORD = os.environ.get("JIFEN_AUTHZ_RECORD")
 _CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
 _PARAMETER = re.compile(r"\{[^}]+\}")
@@ -114,23 +112,10 @@ SCHEMA_METHODS = schema_methods()
 
 @pytest.fixture(scope="module")
 def matrix_world(django_db_setup, django_db_blocker, tmp_path_factory):
-    evidence_root = tmp_path_factory.mktemp("authz-evidence")
-    with (
-        override_settings(PASSWORD_HASHERS=FAST_HASHER, JIFEN_EVIDENCE_ROOT=evidence_root),
-        django_db_blocker.unblock(),
-        transaction.atomic(),
-    ):
-        from tests.security.authz_world import build_world
+    from tests.security.authz_world import module_world
 
-        world = build_world()
-        clients = {}
-        for role, user in world.users.items():
-            client = Client()
-            if user is not None:
-                client.force_login(user)
-            clients[role] = (client, dict(client.cookies.items()))
+    with module_world(django_db_blocker, tmp_path_factory) as (world, clients):
         yield world, clients
-        transaction.set_rollback(True)
 
 
 def outcome(response) -> str:

@@ -2,12 +2,13 @@
 in as each role (issue 8, "Robustness"): no 5xx, and every answer the schema documents has the
 documented content type and body.
 
-Deviations found by this test and not yet fixed are listed in ``KNOWN_DEVIATIONS`` (each with
-the request that fixes it, /work/contract/requests-authz.md at the time); they are tolerated
-one by one, anything else fails. ``JIFEN_FUZZ_STRICT=1`` tolerates none.
+Deviations found by this test and not yet fixed are listed in ``KNOWN_DEVIATIONS``, each with
+the fix it waits for; they are tolerated one by one, anything else fails.
+``JIFEN_FUZZ_STRICT=1`` tolerates none.
 
-Bounded for CI: a few examples per operation and role (``JIFEN_FUZZ_EXAMPLES``, default 3, beside the boundary cases of the coverage phase),
-derandomized so a run is repeatable, no deadline. The requests go through the WSGI application
+Bounded for CI: a few examples per operation and role (``JIFEN_FUZZ_EXAMPLES``, default 3,
+beside the boundary cases of schemathesis' coverage phase), derandomized so a run is
+repeatable, no deadline. The requests go through the WSGI application
 in the test's transaction (the world of tests/security/authz_world.py, A's objects, rolled back
 at the end); state-changing requests carry the session, a CSRF token and whatever
 ``Idempotency-Key`` the schema makes schemathesis send.

@@ -79,20 +79,8 @@ def _body(response) -> object:
         return None
 
 
-def _metadata_enabled() -> bool:
-    from django.conf import settings as django_settings
-
-    return django_settings.REST_FRAMEWORK.get("DEFAULT_METADATA_CLASS", "default") is not None
-
-
 #: (name, test) of the deviations tolerated until their fix lands.
 KNOWN_DEVIATIONS = (
-    (
-        # DRF's OPTIONS metadata asserts a serializer_class on GenericAPIViews that have none:
-        # 500. Fix: REST_FRAMEWORK["DEFAULT_METADATA_CLASS"] = None (OPTIONS → 405).
-        "OPTIONS answers 500 through DRF's metadata",
-        lambda response, case: response.request.method == "OPTIONS" and _metadata_enabled(),
-    ),
     (
         # DRF's own refusals (not signed in, role refused, unparsable JSON, unsupported media
         # type, method not allowed) answer {"detail": ...}; the schema documents the problem
@@ -139,7 +127,7 @@ def tolerated(check):
 
 
 CHECKS = [
-    tolerated(not_a_server_error),
+    not_a_server_error,  # never tolerated
     tolerated(content_type_conformance),
     tolerated(response_schema_conformance),
 ]

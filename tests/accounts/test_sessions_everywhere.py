@@ -2,11 +2,9 @@
 sessions"), not only the one in the browser that asked: a second browser signed in as the same
 user is signed out too, and its session is gone from the store.
 
-Both fail today (xfail, strict: they flip to failures once fixed, so the marks must go then):
-logout ends only the asking browser's session, and disabling an account refuses its sessions
-but leaves them in the store, so re-enabling it would bring them back. The fix (a record of
-each user's session keys, written at login, deleted on logout/disabling) is asked of the
-owner of jifen.accounts."""
+The accounts app records each user's session keys at login (``UserSession``) and deletes them
+all from the store on logout and when the account is disabled (re-enabling it must not bring
+them back)."""
 
 from __future__ import annotations
 
@@ -44,7 +42,6 @@ def signed_out(browser) -> bool:
     return response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
-@pytest.mark.xfail(strict=True, reason="logout ends only this browser's session (issue 8)")
 def test_logout_in_one_browser_ends_the_other_sessions(two_browsers):
     _, (first, second) = two_browsers
     other = key(second)
@@ -54,7 +51,6 @@ def test_logout_in_one_browser_ends_the_other_sessions(two_browsers):
     assert not SessionStore().exists(other)
 
 
-@pytest.mark.xfail(strict=True, reason="disabling leaves the sessions in the store (issue 8)")
 def test_disabling_an_account_ends_every_session(two_browsers):
     user, browsers = two_browsers
     keys = [key(b) for b in browsers]

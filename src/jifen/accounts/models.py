@@ -103,3 +103,19 @@ class User(AbstractUser):
         if self.town_id:
             return self.town.code
         return ""
+
+
+class UserSession(models.Model):
+    """A session a user signed in with (its key), so that logging out or disabling the account
+    ends every session of the user, not only the browser that asked (security.md)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signed_in_sessions")
+    session_key = models.CharField(_("session key"), max_length=40, unique=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("signed-in session")
+        verbose_name_plural = _("signed-in sessions")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.created_at:%Y-%m-%d %H:%M}"

@@ -15,6 +15,10 @@ the pages exist.
     .venv/bin/python bench/dashboard.py --reuse \
         --database-url postgres://postgres@127.0.0.1:5432/jifen_fig_bench
     .venv/bin/python bench/dashboard.py --n 1000000 --tasks 200000 --recreate --database-url ...
+    # or on the 1,000,000-resident fixture of bench/recompute.py (its real scores), adding the
+    # review tasks it lacks:
+    .venv/bin/python bench/dashboard.py --reuse --tasks 200000 --on 2026-11-27 \
+        --database-url postgres://postgres@127.0.0.1:5432/jifen_bench1m
 """
 
 from __future__ import annotations
@@ -344,7 +348,18 @@ def main() -> int:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     else:  # time a full refresh: empty the summary tables first
+        from jifen.claims.models import ReviewTask
         from jifen.oversight import models as summary
+
+        # A reused fixture of bench/recompute.py (real scores) gets its review tasks here.
+        missing = (args.tasks or 0) - ReviewTask.objects.count()
+        if missing > 0:
+            print(f"fixture: {missing:,} review tasks ...", file=sys.stderr)
+            result["reviews"] = write_reviews(missing, args.on, args.seed)
+            if not summary.FeedReasonSummary.objects.exists():
+                result["feed_batches"] = write_batches(args.on, args.seed)
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
 
         for model in (
             summary.DailyScoreSummary,

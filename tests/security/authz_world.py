@@ -26,6 +26,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client, override_settings
 
+from jifen.audit.models import AuditEntry
 from tests.factories import CHINA_TZ, make_resident, make_user
 
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -163,6 +164,9 @@ def build_world() -> AuthzWorld:
         "publication": school.publication,
         "reexamination": reexamination,
         "fraud_case": case,
+        # An entry that exists whatever the database's sequences (the admin redirects on an
+        # unknown id, which would look like an answer).
+        "audit_entry": AuditEntry.objects.order_by("-sequence").first(),
     }
     w.secrets = {
         "name": a.name,

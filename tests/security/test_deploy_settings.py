@@ -24,7 +24,9 @@ def production_env(tmp_path, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("JIFEN_") and k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+        if not k.startswith("JIFEN_")
+        # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; production never.
+        and k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     env.update(
         JIFEN_DEBUG="false",

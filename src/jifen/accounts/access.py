@@ -407,6 +407,17 @@ def _uuid_or_none(value: Any) -> uuid.UUID | None:
 # --- field-level rules ----------------------------------------------------------------------
 
 
+def may_act_for(user: Any, resident: Resident) -> bool:
+    """Who may file, apply or withdraw on a resident's behalf (claims, corrections,
+    enrollments, re-examinations): the resident themselves, or a window clerk of their town."""
+    role = role_of(user)
+    if role == Role.RESIDENT:
+        return user.resident_id == resident.pk
+    if role == Role.CLERK:
+        return user.town_id == resident.town_id
+    return False
+
+
 def can_reveal_identity(user: Any, resident: Resident) -> bool:
     """The full identity number: the clerk of the resident's town and the center only."""
     role = role_of(user)

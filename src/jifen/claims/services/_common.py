@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
+from jifen.accounts import access
 from jifen.accounts.models import Role, User
 from jifen.audit.actors import Actor
 from jifen.audit.services import record
@@ -82,19 +83,8 @@ class ItemDecision:
 # --- who may act ----------------------------------------------------------------------------
 
 
-def may_file_for(user: User, resident: Resident) -> bool:
-    """The resident themselves, or a window clerk of the resident's town."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    if user.role == Role.RESIDENT:
-        return user.resident_id == resident.pk
-    if user.role == Role.CLERK:
-        return user.town_id == resident.town_id
-    return False
-
-
 def require_filer(user: User, resident: Resident) -> None:
-    if not may_file_for(user, resident):
+    if not access.may_act_for(user, resident):
         raise NotAllowed(_("You may not file or change claims of this resident."))
 
 

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
+from jifen.accounts import access
 from jifen.accounts.models import Role, User
 from jifen.audit.actors import Actor
 from jifen.audit.services import record
@@ -31,19 +32,8 @@ def active(user: Any) -> bool:
     return user is not None and user.is_authenticated and user.is_active
 
 
-def may_file_for(user: Any, resident: Resident) -> bool:
-    """The resident themselves, or a window clerk of the resident's town."""
-    if not active(user):
-        return False
-    if user.role == Role.RESIDENT:
-        return user.resident_id == resident.pk
-    if user.role == Role.CLERK:
-        return user.town_id == resident.town_id
-    return False
-
-
 def require_filer(user: Any, resident: Resident) -> None:
-    if not may_file_for(user, resident):
+    if not access.may_act_for(user, resident):
         raise NotAllowed(_("You may not file or withdraw re-examinations of this resident."))
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from jifen.accounts import access
 from jifen.accounts.models import Role, User
 from jifen.audit.actors import Actor
 from jifen.audit.services import record
@@ -29,19 +30,8 @@ def require_center(user: User) -> None:
         raise NotAllowed(_("Only the center defines and publishes scenarios."))
 
 
-def may_enroll_for(user: User, resident: Resident) -> bool:
-    """The resident themselves, or a window clerk of the resident's town."""
-    if not active(user):
-        return False
-    if user.role == Role.RESIDENT:
-        return user.resident_id == resident.pk
-    if user.role == Role.CLERK:
-        return user.town_id == resident.town_id
-    return False
-
-
 def require_enroller(user: User, resident: Resident) -> None:
-    if not may_enroll_for(user, resident):
+    if not access.may_act_for(user, resident):
         raise NotAllowed(_("You may not apply or withdraw for this resident."))
 
 

@@ -26,6 +26,7 @@ def lock_postgresql(cursor: Any, resident_ids: Sequence[uuid.UUID]) -> None:
     """Row locks on the residents, released by COMMIT or ROLLBACK."""
     table = Resident._meta.db_table
     cursor.execute(
+        # S608: the table name comes from the model's _meta; the ids are a parameter.
         f'SELECT "id" FROM "{table}" WHERE "id" = ANY(%s) ORDER BY "id" FOR UPDATE',  # noqa: S608
         [list(resident_ids)],
     )

@@ -156,18 +156,20 @@ def load_population(
     residents_table = Resident._meta.db_table
     facts_table = Fact._meta.db_table
     where = f"WHERE id IN ({ids_sql})" if ids_sql else ""
-    # Row numbers in id order; table names and the caller's id query only, values are
-    # parameters.
+    # Row numbers in id order.
+    # S608: table names (model _meta) and the caller's id query only; values are parameters.
     numbered = f"SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS n FROM {residents_table} {where}"  # noqa: S608
 
     def facts(columns: str, kind: str) -> str:
         return (
+            # S608: table names (model _meta), the query above, columns and kinds of this module.
             f"SELECT r.n, {columns} FROM {facts_table} f JOIN ({numbered}) r "  # noqa: S608
             f"ON r.id = f.resident_id WHERE f.superseded_at IS NULL AND f.kind = '{kind}'"
         )
 
     queries = [
         (
+            # S608: the table name (model _meta), a column expression and the id query above.
             f"SELECT id, {_days('birth_date')}, town_id FROM {residents_table} {where} "  # noqa: S608
             "ORDER BY id",
             3,

@@ -206,8 +206,8 @@ def insert_entries(ranking: Ranking, rows) -> int:
     meta = RankingEntry._meta
     quote = connection.ops.quote_name
     columns = [meta.get_field(name).column for name in _ENTRY_FIELDS]
-    # Identifiers from the model's own metadata, quoted; the values are parameters.
     sql = (
+        # S608: identifiers from the model's own metadata, quoted; the values are parameters.
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(columns))})"
     )

@@ -67,7 +67,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--rate", type=float, default=200.0, help="submissions per second")
     p.add_argument("--burst", type=int, default=5, help="submissions at the same instant")
     p.add_argument("--clients", type=int, default=40, help="client threads")
-    p.add_argument("--servers", type=int, default=2, help="server processes")
+    p.add_argument("--server", choices=("gunicorn", "runserver"), default="gunicorn")
+    p.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    p.add_argument("--backlog", type=int, default=2048, help="gunicorn listen queue")
+    p.add_argument("--servers", type=int, default=2, help="runserver processes")
+    p.add_argument("--log", type=Path, default=ROOT / "var" / "bench-open-period-server.log")
     p.add_argument("--port", type=int, default=8750)
     p.add_argument("--dup", type=float, default=0.10, help="share sent twice with one key")
     p.add_argument("--dup-new-key", type=float, default=0.05, help="share sent again, new key")
@@ -202,23 +206,36 @@ def write_fixture(n: int, seed: int) -> dict[str, Any]:
 # --- the servers -------------------------------------------------------------------------------
 
 
-def start_servers(count: int, port: int, env: dict[str, str]) -> list[subprocess.Popen]:
-    jifen = str(ROOT / ".venv" / "bin" / "jifen")
+def start_servers(args, env: dict[str, str]) -> list[subprocess.Popen]:
+    """``--server gunicorn``: one gunicorn (the production WSGI server, docs/operations.md)
+    with ``--workers`` processes on ``--port``; ``--server runserver``: ``--servers``
+    ``jifen runserver`` processes on consecutive ports. Their output goes to ``--log``."""
+    args.log.parent.mkdir(parents=True, exist_ok=True)
+    log = open(args.log, "w")  # noqa: SIM115 — closed with the servers
     procs = []
-    for i in range(count):
-        procs.append(
-            subprocess.Popen(
-                [jifen, "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port + i}"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
+    if args.server == "gunicorn":
+        command = [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "jifen.config.wsgi:application",
+            f"--bind=127.0.0.1:{args.port}",
+            f"--workers={args.workers}",
+            f"--backlog={args.backlog}",
+            "--worker-class=sync",
+            "--timeout=60",
+        ]
+        procs.append(subprocess.Popen(command, env=env, stdout=log, stderr=log))
+        ports = [args.port]
+    else:
+        jifen = str(ROOT / ".venv" / "bin" / "jifen")
+        ports = [args.port + i for i in range(args.servers)]
+        for port in ports:
+            command = [jifen, "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port}"]
+            procs.append(subprocess.Popen(command, env=env, stdout=log, stderr=log))
     deadline = time.monotonic() + 60
-    for i in range(count):
+    for port in ports:
         while True:
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", port + i, timeout=2)
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
                 conn.request("GET", "/healthz")
                 if conn.getresponse().status < 500:
                     break
@@ -226,7 +243,7 @@ def start_servers(count: int, port: int, env: dict[str, str]) -> list[subprocess
                 pass
             if time.monotonic() > deadline:
                 stop_servers(procs)
-                raise SystemExit(f"server on port {port + i} did not start")
+                raise SystemExit(f"server on port {port} did not start (see {args.log})")
             time.sleep(0.3)
     return procs
 
@@ -334,7 +351,7 @@ def submit(job: dict[str, Any], args, results: Results, ports: list[int]) -> Non
 
 def drive(args, fixture: dict[str, Any]) -> dict[str, Any]:
     rng = random.Random(args.seed)
-    ports = [args.port + i for i in range(args.servers)]
+    ports = [args.port + i for i in range(args.servers if args.server == "runserver" else 1)]
     path = f"/api/scenarios/{fixture['scenario']}/enroll"
     jobs: list[dict[str, Any]] = []
     for index, (resident, session) in enumerate(sorted(fixture["sessions"].items())):
@@ -452,7 +469,7 @@ def main() -> int:
     from django.db import connection
 
     connection.close()
-    procs = start_servers(args.servers, args.port, env)
+    procs = start_servers(args, env)
     try:
         print(f"load: {args.rate}/s in bursts of {args.burst} …", file=sys.stderr)
         run = drive(args, fixture)
@@ -466,7 +483,8 @@ def main() -> int:
         "http_requests": len(results.latencies),
         "target_rate_per_s": args.rate,
         "burst": args.burst,
-        "servers": args.servers,
+        "server": args.server,
+        "server_processes": args.workers if args.server == "gunicorn" else args.servers,
         "client_threads": args.clients,
         "elapsed_s": round(run["elapsed"], 2),
         "schedule_lag_s": round(run["lag"], 2),

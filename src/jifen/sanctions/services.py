@@ -28,12 +28,13 @@ from typing import Any
 
 import django_fsm
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from jifen.accounts.models import Role, User
 from jifen.audit.actors import Actor
 from jifen.audit.services import record
+from jifen.claims import numbers
 from jifen.evidence.models import Evidence
 from jifen.residents.models import Resident
 from jifen.sanctions.errors import (
@@ -440,17 +441,7 @@ def _case_open() -> CaseAlreadyOpen:
 
 
 def _next_number(now: dt.datetime) -> str:
-    from jifen.claims.models import NumberCounter
-
-    year = china_date(now).year
-    try:
-        with transaction.atomic():
-            NumberCounter.objects.get_or_create(prefix=NUMBER_PREFIX, year=year)
-    except IntegrityError:
-        pass
-    NumberCounter.objects.filter(prefix=NUMBER_PREFIX, year=year).update(last=F("last") + 1)
-    last = NumberCounter.objects.get(prefix=NUMBER_PREFIX, year=year).last
-    return f"{NUMBER_PREFIX}{year}{last:06d}"
+    return numbers.next_number(NUMBER_PREFIX, now)
 
 
 def _who(user: User) -> str:

@@ -11,14 +11,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import django_fsm
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError
 from django.utils.translation import gettext_lazy as _
 
 from jifen.accounts import access
 from jifen.accounts.models import Role, User
 from jifen.audit.actors import Actor
 from jifen.audit.services import record
+from jifen.claims import numbers
 from jifen.claims.errors import (
     DeadlineUnavailable,
     DuplicateOpenClaim,
@@ -30,7 +30,6 @@ from jifen.claims.models import (
     Claim,
     ClaimEvidence,
     ClaimItem,
-    NumberCounter,
     ReviewState,
     ReviewTask,
 )
@@ -168,16 +167,7 @@ def close_claim_if_done(claim: Claim, now: dt.datetime) -> None:
 
 def next_number(kind: str, now: dt.datetime) -> str:
     """The next application number of ``kind`` in the China year of ``now``: ``SQ2026000123``."""
-    prefix = NUMBER_PREFIX[kind]
-    year = china_date(now).year
-    try:
-        with transaction.atomic():
-            NumberCounter.objects.get_or_create(prefix=prefix, year=year)
-    except IntegrityError:
-        pass  # created concurrently
-    NumberCounter.objects.filter(prefix=prefix, year=year).update(last=F("last") + 1)
-    last = NumberCounter.objects.get(prefix=prefix, year=year).last
-    return f"{prefix}{year}{last:06d}"
+    return numbers.next_number(NUMBER_PREFIX[kind], now)
 
 
 # --- deadlines and policy -------------------------------------------------------------------

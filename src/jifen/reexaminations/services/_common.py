@@ -8,19 +8,17 @@ from collections.abc import Iterable
 from typing import Any
 
 import django_fsm
-from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from jifen.accounts import access
 from jifen.accounts.models import Role, User
 from jifen.audit.actors import Actor
 from jifen.audit.services import record
+from jifen.claims import numbers
 from jifen.evidence.models import Evidence
 from jifen.reexaminations.errors import InvalidReexamination, NotAllowed, TransitionNotAllowed
 from jifen.reexaminations.models import Reexamination, ReexaminationState
 from jifen.residents.models import Resident
-from jifen.scores.services import china_date
 
 #: Number prefix of re-examinations (复核).
 NUMBER_PREFIX = "FH"
@@ -77,19 +75,8 @@ def run_transition(reexamination: Reexamination, name: str, *args: Any) -> str:
 
 
 def next_number(now: dt.datetime) -> str:
-    """``FH2025000001``: the next number in the China year of ``now`` (the claims' counter
-    table, own prefix)."""
-    from jifen.claims.models import NumberCounter
-
-    year = china_date(now).year
-    try:
-        with transaction.atomic():
-            NumberCounter.objects.get_or_create(prefix=NUMBER_PREFIX, year=year)
-    except IntegrityError:
-        pass  # created concurrently
-    NumberCounter.objects.filter(prefix=NUMBER_PREFIX, year=year).update(last=F("last") + 1)
-    last = NumberCounter.objects.get(prefix=NUMBER_PREFIX, year=year).last
-    return f"{NUMBER_PREFIX}{year}{last:06d}"
+    """``FH2025000001``: the next number in the China year of ``now``."""
+    return numbers.next_number(NUMBER_PREFIX, now)
 
 
 def clean_text(value: Any, *, field: str, required: bool, error=InvalidReexamination) -> str:

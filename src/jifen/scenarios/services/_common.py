@@ -79,24 +79,17 @@ def audit(
 
 def next_number(now: dt.datetime) -> str:
     """The next enrollment number in the China year of ``now`` (inside the transaction)."""
-    from django.db import IntegrityError, transaction
-    from django.db.models import F
+    from jifen.claims import numbers
 
-    from jifen.claims.models import NumberCounter
-
-    year = now.astimezone(CHINA).year
-    try:
-        with transaction.atomic():
-            NumberCounter.objects.get_or_create(prefix=NUMBER_PREFIX, year=year)
-    except IntegrityError:
-        pass  # created concurrently
-    NumberCounter.objects.filter(prefix=NUMBER_PREFIX, year=year).update(last=F("last") + 1)
-    last = NumberCounter.objects.get(prefix=NUMBER_PREFIX, year=year).last
-    return f"{NUMBER_PREFIX}{year}{last:06d}"
+    return numbers.next_number(NUMBER_PREFIX, now)
 
 
 def enrollment_link(enrollment: Any) -> str:
     return f"/me/scenarios/enrollments/{enrollment.pk}/"
+
+
+def _cached(instance: Any, field: str) -> bool:
+    return instance._meta.get_field(field).is_cached(instance)
 
 
 def notify_resident(
@@ -104,7 +97,11 @@ def notify_resident(
 ) -> None:
     from jifen.notifications.services import notify
 
+    # The resident's own account, when it is at hand (they filed themselves): no query for it.
+    submitter = enrollment.submitted_by if _cached(enrollment, "submitted_by") else None
+    own = submitter is not None and submitter.resident_id == enrollment.resident_id
     notify(
+        user=submitter if own else None,
         resident=enrollment.resident,
         kind=kind,
         subject=str(subject),

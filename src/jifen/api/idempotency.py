@@ -4,15 +4,17 @@
 - a replay (same user, key, method, path and body) → the stored status and body, with the
   header ``Idempotent-Replayed: true``; the handler does not run again;
 - the same key with another method, path or body → 422;
-- the same request while the first is still being handled → 409 (``Retry-After: 1``).
+- the same request while the first is still being handled → it waits for the first and is
+  then answered like a replay (or handled, if the first failed): a queue, not an error.
 
-The key is reserved (committed) before the handler runs; the handler then runs in a
-transaction of its own together with storing its response, so a claim and the record of the
-response that announced it commit together. A 5xx or an exception rolls the handler back and
-gives the key up, so the client may retry with it. DRF exceptions raised by the handler (404,
-403, validation) become their normal responses and are stored like any other 4xx.
+Taking the key, the handler and storing its response are one transaction
+(:mod:`jifen.idempotency.services`), so a claim and the record of the response that announced
+it commit together, and one commit serves the whole request. A 5xx or an exception rolls
+everything back, the key included, so the client may retry with it. DRF exceptions raised by
+the handler (404, 403, validation) become their normal responses and are stored like any other
+4xx.
 
-This relies on ``ATOMIC_REQUESTS`` being off (it is): the reservation must commit on its own.
+This relies on ``ATOMIC_REQUESTS`` being off (it is): the decorator owns the transaction.
 """
 
 from __future__ import annotations
@@ -45,8 +47,8 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     location=OpenApiParameter.HEADER,
     required=True,
     description="A key unique to this action (e.g. a UUID): a retry with the same key and body "
-    "returns the stored response; another body with the same key gets 422; while the first "
-    "request is handled a duplicate gets 409.",
+    "returns the stored response; another body with the same key gets 422; a duplicate sent "
+    "while the first is handled waits for it and gets its response.",
 )
 
 
@@ -107,35 +109,28 @@ def idempotent(handler):
             )
         path = request.get_full_path()
         digest = services.request_hash(request.method, path, body_digest(request))
-        outcome, record = services.begin(
-            user=request.user,
-            key=key,
-            method=request.method,
-            path=path,
-            digest=digest,
-            now=clock.now(),
-        )
-        if outcome is Outcome.MISMATCH:
-            return _problem(
-                422,
-                "idempotency.key_reused",
-                _("This Idempotency-Key was already used for a different request."),
-            )
-        if outcome is Outcome.IN_PROGRESS:
-            return _problem(
-                409,
-                "idempotency.in_progress",
-                _("A request with this Idempotency-Key is still being handled."),
-                headers={"Retry-After": "1"},
-            )
-        if outcome is Outcome.REPLAY:
-            return Response(
-                record.response_body,
-                status=record.response_status,
-                headers={REPLAYED_HEADER: "true"},
-            )
         try:
             with transaction.atomic():
+                outcome, record = services.begin(
+                    user=request.user,
+                    key=key,
+                    method=request.method,
+                    path=path,
+                    digest=digest,
+                    now=clock.now(),
+                )
+                if outcome is Outcome.MISMATCH:
+                    return _problem(
+                        422,
+                        "idempotency.key_reused",
+                        _("This Idempotency-Key was already used for a different request."),
+                    )
+                if outcome is Outcome.REPLAY:
+                    return Response(
+                        record.response_body,
+                        status=record.response_status,
+                        headers={REPLAYED_HEADER: "true"},
+                    )
                 try:
                     response = handler(view, request, *args, **kwargs)
                 except Exception as exc:  # DRF's own answer (404, 403, 400); others re-raise
@@ -149,11 +144,7 @@ def idempotent(handler):
                     now=clock.now(),
                 )
         except _ServerError as failed:
-            services.abandon(record)
-            return failed.response
-        except BaseException:
-            services.abandon(record)
-            raise
+            return failed.response  # rolled back with the key: the client may retry
         return response
 
     return extend_schema(parameters=[IDEMPOTENCY_PARAMETER])(wrapper)

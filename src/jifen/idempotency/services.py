@@ -1,9 +1,13 @@
-"""Reserving an idempotency key before a request is handled, and storing its response.
+"""Idempotency keys: one record per user and key, written in the handler's own transaction.
 
-``begin`` inserts the key's record (state ``in_progress``) in a transaction of its own, so a
-concurrent request with the same key sees it at once (the unique constraint on user + key is
-the arbiter on both databases). The caller then runs the handler and ``complete`` in the
-handler's transaction, or ``abandon`` when the handler failed, so the client may retry.
+``begin`` runs first inside the transaction that will also run the handler and ``complete``:
+it inserts the key's record (the unique constraint on user + key is the arbiter on both
+databases). A concurrent request with the same key blocks on that insert until the first
+transaction ends — PostgreSQL waits on the unique index entry, SQLite on its write lock — and
+then either finds the completed record (a replay, or a mismatch when the request differs) or,
+when the first rolled back, inserts the record itself and handles the request. So a duplicate
+queues behind the original instead of failing, a failed handler leaves no record (the key is
+free again), and nothing is committed between reserving the key and storing the response.
 """
 
 from __future__ import annotations
@@ -16,8 +20,6 @@ from django.db import IntegrityError, transaction
 
 from jifen.idempotency.models import IdempotencyRecord, IdempotencyState
 
-#: An ``in_progress`` record older than this is taken to belong to a crashed worker.
-STALE_AFTER = dt.timedelta(minutes=10)
 #: How long completed responses are kept for replays.
 KEEP_FOR = dt.timedelta(days=1)
 
@@ -26,7 +28,6 @@ class Outcome(enum.Enum):
     NEW = "new"  # the key is ours: handle the request
     REPLAY = "replay"  # completed before: return the stored response
     MISMATCH = "mismatch"  # the key was used for a different request
-    IN_PROGRESS = "in_progress"  # the same request is being handled right now
 
 
 def request_hash(method: str, path: str, body_digest: str) -> str:
@@ -34,21 +35,20 @@ def request_hash(method: str, path: str, body_digest: str) -> str:
 
 
 def begin(
-    *,
-    user,
-    key: str,
-    method: str,
-    path: str,
-    digest: str,
-    now: dt.datetime,
-    stale_after: dt.timedelta = STALE_AFTER,
-) -> tuple[Outcome, IdempotencyRecord | None]:
-    """Reserve ``key`` for this request, or say why not (see :class:`Outcome`)."""
+    *, user, key: str, method: str, path: str, digest: str, now: dt.datetime
+) -> tuple[Outcome, IdempotencyRecord]:
+    """Take ``key`` for this request inside the caller's transaction, or say why not.
+
+    The record is written in state ``in_progress``; no other transaction ever sees that
+    state, because ``complete`` runs before the commit and a rollback removes the record.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("idempotency.begin() must run inside the handler's transaction")
     method = method.upper()
     path = path[:500]
-    for _attempt in range(3):
+    while True:
         try:
-            with transaction.atomic():
+            with transaction.atomic():  # a savepoint: a conflict leaves the transaction usable
                 record = IdempotencyRecord.objects.create(
                     user=user,
                     key=key,
@@ -60,41 +60,21 @@ def begin(
                 )
             return Outcome.NEW, record
         except IntegrityError:
-            record = IdempotencyRecord.objects.filter(user=user, key=key).first()
-        if record is None:
-            continue  # the holder gave the key up in between: try again
-        if (record.method, record.path, record.request_hash) != (method, path, digest):
-            return Outcome.MISMATCH, record
-        if record.state == IdempotencyState.COMPLETED:
-            return Outcome.REPLAY, record
-        if record.created_at < now - stale_after:
-            # Left behind by a crashed process: take the key over (once, conditionally).
-            IdempotencyRecord.objects.filter(
-                pk=record.pk, state=IdempotencyState.IN_PROGRESS, created_at=record.created_at
-            ).delete()
-            continue
-        return Outcome.IN_PROGRESS, record
-    return Outcome.IN_PROGRESS, None
+            found = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        if found is None:
+            continue  # purged between the conflict and the read: take the key
+        if (found.method, found.path, found.request_hash) != (method, path, digest):
+            return Outcome.MISMATCH, found
+        return Outcome.REPLAY, found
 
 
 def complete(record: IdempotencyRecord, *, status: int, body, now: dt.datetime) -> None:
-    """Store the response (call it inside the handler's transaction)."""
-    updated = IdempotencyRecord.objects.filter(
-        pk=record.pk, state=IdempotencyState.IN_PROGRESS
-    ).update(
-        state=IdempotencyState.COMPLETED,
-        response_status=status,
-        response_body=body,
-        completed_at=now,
-    )
-    if updated != 1:
-        # Someone took the key over as stale while we worked: refuse to commit twice.
-        raise IntegrityError(f"idempotency record {record.pk} is no longer ours")
-
-
-def abandon(record: IdempotencyRecord) -> None:
-    """Give the key up (the handler failed): a retry with the same key runs again."""
-    IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyState.IN_PROGRESS).delete()
+    """Store the response (in the transaction ``begin`` ran in)."""
+    record.state = IdempotencyState.COMPLETED
+    record.response_status = status
+    record.response_body = body
+    record.completed_at = now
+    record.save(update_fields=["state", "response_status", "response_body", "completed_at"])
 
 
 def purge(*, now: dt.datetime, keep_for: dt.timedelta = KEEP_FOR) -> int:

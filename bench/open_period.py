@@ -3,8 +3,8 @@
 Against a scratch PostgreSQL database (dropped and created again: never point it at real
 data) this script
 
-1. migrates, registers N residents through ``register_resident`` (a valid permit each) with
-   resident accounts and a signed-in session each (sessions written straight to the session
+1. migrates, registers N residents through ``register_resident`` (a valid permit each, a
+   current score each) with resident accounts and a signed-in session each (sessions written straight to the session
    store: logging 2,000 people in through the password hasher would measure the hasher), and
    defines and publishes a school-place scenario whose open period started a minute ago;
 2. starts the real server: ``jifen runserver --noreload`` (Django's threaded WSGI server, one
@@ -158,6 +158,14 @@ def write_fixture(n: int, seed: int) -> dict[str, Any]:
         user.set_unusable_password()
         users.append(user)
     User.objects.bulk_create(users, batch_size=1000)
+    # Every resident has a current score, as on the platform (the worker scores each new
+    # resident): an enrollment reads its status among the blockers.
+    from jifen.residents.models import Resident
+    from jifen.scores.services import china_date, recompute_batch
+
+    ids = list(Resident.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), 500):
+        recompute_batch(ids[start : start + 500], on=china_date(now), now=now, actor=actor)
     users = list(User.objects.filter(role=Role.RESIDENT).order_by("username"))
     sessions: dict[str, str] = {}
     stamp = time.time()

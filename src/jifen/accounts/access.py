@@ -372,6 +372,22 @@ def scenario_or_404(request: HttpRequest, pk: Any) -> Any:
     )
 
 
+def published_version_or_404(request: HttpRequest, pk: Any) -> Any:
+    """The published version (with its scenario) of a scenario within ``request.user``'s
+    scope, in one query: what an enrollment is made under. 404 and ``access.denied`` when the
+    scenario is out of scope or has no published version."""
+    from jifen.scenarios.models import ScenarioVersion, VersionStatus
+
+    versions = ScenarioVersion.objects.select_related("scenario").filter(
+        status=VersionStatus.PUBLISHED, scenario__in=scenarios_for(request.user)
+    )
+    key = _int_or_none(pk)
+    found = versions.filter(scenario_id=key).first() if key is not None else None
+    if found is None:
+        raise not_found(request, "scenarios.scenario", pk)
+    return found
+
+
 def enrollment_or_404(request: HttpRequest, pk: Any) -> Any:
     return _one_or_404(
         request, enrollments_for(request.user), _uuid_or_none(pk), "scenarios.enrollment", pk

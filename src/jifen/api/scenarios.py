@@ -106,11 +106,12 @@ class EnrollView(ScenariosAPIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
+        version = scope.published_version_or_404(request, pk)
         data = self.valid(s.EnrollSerializer)
-        scenario = scope.scenario_or_404(request, pk)
         resident = self.filing_resident(data.get("resident"))
         enrollment = scenarios.enroll(
-            scenario=scenario,
+            scenario=version.scenario,
+            version=version,
             resident=resident,
             user=request.user,
             details=data.get("details") or {},

@@ -209,55 +209,86 @@ def enroll(
     details: dict[str, Any] | None = None,
     preferences: Sequence[str] | None = None,
     now: dt.datetime,
+    version: ScenarioVersion | None = None,
 ) -> Enrollment:
-    """Apply ``resident`` to ``scenario`` under its published version (see the module).
+    """Apply ``resident`` to ``scenario`` under its published version (see the module);
+    ``version`` is that version when the caller has read it already.
 
     Refusals: ``scenarios.not_allowed`` (neither the resident nor a clerk of their town),
-    ``scenarios.not_published``, ``scenarios.already_enrolled`` (with ``.enrollment``),
-    ``scenarios.not_open_yet`` / ``scenarios.closed``, ``scenarios.invalid`` naming
-    ``details.*`` or ``preferences[i]``. Audited ``enrollment.submitted`` (and
-    ``enrollment.blocked`` with the reasons if something blocks it); the resident is told.
+    ``scenarios.not_published``, ``scenarios.already_enrolled`` (with ``.enrollment``; it
+    comes first whatever else is wrong), ``scenarios.not_open_yet`` / ``scenarios.closed``,
+    ``scenarios.invalid`` naming ``details.*`` or ``preferences[i]``. Audited
+    ``enrollment.submitted`` (and ``enrollment.blocked`` with the reasons if something blocks
+    it); the resident is told.
+
+    The first minutes of a popular open period are the platform's peak, so the common case
+    costs few statements: the row is inserted straight away with the blockers found before
+    the transaction, and the constraint one-per-resident finds an existing enrollment
+    (``_existing`` is read only after a conflict or a refusal).
     """
     require_enroller(user, resident)
-    existing = _existing(scenario, resident)
-    if existing is not None and existing.status != EnrollmentStatus.WITHDRAWN:
-        raise _already(existing)
-    version = published_version(scenario)
-    check_open(version, now)
-    details = clean_details(version, details)
-    preferences = clean_preferences(version, preferences)
+    if version is None:
+        version = published_version(scenario)
+    elif version.scenario_id != scenario.pk or version.status != VersionStatus.PUBLISHED:
+        raise ValueError("version must be the scenario's published version")
+    try:
+        check_open(version, now)
+        details = clean_details(version, details)
+        preferences = clean_preferences(version, preferences)
+    except (NotOpenYet, Closed, InvalidEnrollment):
+        existing = _existing(scenario, resident)
+        if existing is not None and existing.status != EnrollmentStatus.WITHDRAWN:
+            raise _already(existing) from None
+        raise
     actor = Actor.for_user(user)
     # Read-only checks before the transaction: every enrollment of an open period queues on
     # the number counter and the audit chain, so the locked part holds only the writes.
     reasons = blockers_for([resident], now=now)[resident.pk]
+    with transaction.atomic():
+        enrollment = _insert(scenario, version, resident, user, details, preferences, now)
+        new = enrollment is not None
+        if not new:
+            existing = _existing(scenario, resident)
+            if existing is None:  # pragma: no cover — the constraint named it a moment ago
+                raise RuntimeError("enrollment conflict without an enrollment")
+            if existing.status != EnrollmentStatus.WITHDRAWN:
+                raise _already(existing)
+            enrollment = _resubmit(existing, version, user, details, preferences, now, actor)
+        _after_submission(enrollment, reasons, actor=actor, now=now, new=new)
+    return enrollment
+
+
+def _insert(
+    scenario: Scenario,
+    version: ScenarioVersion,
+    resident: Resident,
+    user: User,
+    details: dict[str, Any],
+    preferences: list[str],
+    now: dt.datetime,
+) -> Enrollment | None:
+    """The new enrollment, or None when the resident has one (the constraint says so)."""
+    enrollment = Enrollment(
+        scenario=scenario,
+        version=version,
+        resident=resident,
+        submitted_by=user,
+        channel=channel_for(user),
+        details=details,
+        preferences=preferences,
+        applied_at=now,
+        status=EnrollmentStatus.SUBMITTED,
+        blockers_checked_at=now,  # by ``enroll`` just before; a blocker found sets the status
+        updated_at=now,
+    )
     try:
-        with transaction.atomic():
-            if existing is not None:
-                enrollment = _resubmit(existing, version, user, details, preferences, now, actor)
-            else:
-                enrollment = Enrollment.objects.create(
-                    number=next_number(now),
-                    scenario=scenario,
-                    version=version,
-                    resident=resident,
-                    submitted_by=user,
-                    channel=channel_for(user),
-                    details=details,
-                    preferences=preferences,
-                    applied_at=now,
-                    status=EnrollmentStatus.SUBMITTED,
-                    updated_at=now,
-                )
-            _after_submission(enrollment, reasons, actor=actor, now=now, new=existing is None)
+        with transaction.atomic():  # a savepoint: the number goes back with a conflict
+            enrollment.number = next_number(now)
+            enrollment.save(force_insert=True)
     except IntegrityError as exc:
-        if "scenarios_one_enrollment_per_resident" not in str(exc) and "scenario_id" not in str(
-            exc
-        ):
-            raise
-        existing = _existing(scenario, resident)
-        if existing is None:
-            raise
-        raise _already(existing) from exc
+        if "scenarios_one_enrollment_per_resident" in str(exc) or "scenario_id" in str(exc):
+            return None
+        raise
     return enrollment
 
 
@@ -300,6 +331,7 @@ def _resubmit(
     enrollment.tie_values = {}
     enrollment.eligibility_reasons = []
     enrollment.evaluated_at = None
+    enrollment.blockers_checked_at = now
     enrollment.withdrawn_at = None
     enrollment.withdraw_reason = ""
     enrollment.updated_at = now
@@ -345,9 +377,9 @@ def _after_submission(
         )
     if reasons:
         apply_blockers(enrollment, reasons, actor=actor, now=now)
-    else:
-        enrollment.blockers_checked_at = now
-    enrollment.save(update_fields=["status", "block_reasons", "blockers_checked_at", "updated_at"])
+        enrollment.save(
+            update_fields=["status", "block_reasons", "blockers_checked_at", "updated_at"]
+        )
 
 
 def withdraw_enrollment(

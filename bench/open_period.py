@@ -4,20 +4,21 @@ Against a scratch PostgreSQL database (dropped and created again: never point it
 data) this script
 
 1. migrates, registers N residents through ``register_resident`` (a valid permit each, a
-   current score each) with resident accounts and a signed-in session each (sessions written straight to the session
-   store: logging 2,000 people in through the password hasher would measure the hasher), and
+   current score each) with resident accounts and a signed-in session each (sessions written
+   straight to the session store: logging 2,000 people in through the password hasher would
+   measure the hasher), and
    defines and publishes a school-place scenario whose open period started a minute ago;
-2. starts the real server: ``jifen runserver --noreload`` (Django's threaded WSGI server, one
-   thread per connection) — ``--servers K`` processes on consecutive ports, the clients
-   spreading over them (the platform runs several application processes behind a proxy; no
-   extra server package is needed), production-like settings (DEBUG off);
+2. starts the real server, production-like (DEBUG off): gunicorn, the WSGI server of
+   docs/operations.md, with ``--workers`` processes (``--server runserver`` instead runs
+   ``--servers`` ``jifen runserver`` processes on consecutive ports); its log goes to
+   ``--log``;
 3. drives one enrollment per resident through ``POST /api/scenarios/<id>/enroll`` with an
    ``Idempotency-Key``, from a pool of client threads, paced open-loop at ``--rate``
    submissions per second in bursts of ``--burst`` at the same instant; a share of the
-   residents (``--dup``) sends the same request twice at once (same key: one is answered 201,
-   the other 201 replayed or 409 "in progress" and retried), another share (``--dup-new-key``)
-   submits again with a NEW key (answered 409 ``already_enrolled`` with the existing
-   enrollment); timeouts, connection errors, 5xx and 409 "in progress" are retried with the
+   residents (``--dup``) sends the same request twice at once (same key: the second waits for
+   the first and is answered with its response, ``Idempotent-Replayed``), another share
+   (``--dup-new-key``) submits again with a NEW key (answered 409 ``already_enrolled`` with
+   the existing enrollment); timeouts, connection errors, 5xx and 409 are retried with the
    same key (up to ``--retries`` times);
 4. reports throughput, latency p50/p95/p99/max (each HTTP request, and each resident's first
    submission until its acknowledgement), errors by kind, and verifies in the database:

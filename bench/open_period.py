@@ -267,6 +267,72 @@ def stop_servers(procs: list[subprocess.Popen]) -> None:
             proc.kill()
 
 
+# --- where the CPU goes ----------------------------------------------------------------------
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of one process, from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and its descendants (the gunicorn master and its workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def cpu_snapshot(procs: list[subprocess.Popen]) -> dict[str, dict[int, float]]:
+    """CPU seconds so far of the server processes, the PostgreSQL processes and this client
+    (per process, so that processes which end in between are not counted negative)."""
+    servers = [pid for proc in procs for pid in _tree(proc.pid)]
+    usage = os.times()
+    return {
+        "server": {pid: _cpu_seconds(pid) for pid in servers},
+        "database": {pid: _cpu_seconds(pid) for pid in _postgres_pids()},
+        "client": {0: usage.user + usage.system},
+    }
+
+
+def cpu_report(before: dict, after: dict, requests: int, elapsed: float) -> dict[str, Any]:
+    """CPU milliseconds per HTTP request for each part and the share of the machine used."""
+    out: dict[str, Any] = {}
+    total = 0.0
+    for part in ("server", "database", "client"):
+        spent = sum(v - before[part].get(pid, 0.0) for pid, v in after[part].items())
+        total += spent
+        out[f"{part}_ms_per_request"] = round(1000 * spent / max(requests, 1), 2)
+    out["machine_busy_share"] = round(total / (elapsed * (os.cpu_count() or 1)), 2)
+    return out
+
+
 # --- the load ------------------------------------------------------------------------------------
 
 
@@ -481,7 +547,9 @@ def main() -> int:
     procs = start_servers(args, env)
     try:
         print(f"load: {args.rate}/s in bursts of {args.burst} …", file=sys.stderr)
+        before = cpu_snapshot(procs)
         run = drive(args, fixture)
+        after = cpu_snapshot(procs)
     finally:
         stop_servers(procs)
     results: Results = run["results"]
@@ -507,6 +575,7 @@ def main() -> int:
         "gave_up": len(results.gave_up),
         "fixture_s": fixture["fixture_s"],
         **verify(results, fixture["scenario"]),
+        "cpu": cpu_report(before, after, len(results.latencies), run["elapsed"]),
         "cpus": os.cpu_count(),
     }
     text = json.dumps(summary, ensure_ascii=False, indent=2)

@@ -379,8 +379,12 @@ def published_version_or_404(request: HttpRequest, pk: Any) -> Any:
     from jifen.scenarios.models import ScenarioVersion, VersionStatus
 
     versions = ScenarioVersion.objects.select_related("scenario").filter(
-        status=VersionStatus.PUBLISHED, scenario__in=scenarios_for(request.user)
+        status=VersionStatus.PUBLISHED
     )
+    if role_of(request.user) not in (Role.RESIDENT, Role.CLERK):
+        # Residents and clerks see exactly the scenarios with a published version
+        # (``scenarios_for``), so for them the version found is the scope check.
+        versions = versions.filter(scenario__in=scenarios_for(request.user))
     key = _int_or_none(pk)
     found = versions.filter(scenario_id=key).first() if key is not None else None
     if found is None:

@@ -6,7 +6,8 @@ sees everything. Thin adapters over :mod:`jifen.claims.services`, :mod:`jifen.ev
 Every state-changing endpoint takes an ``Idempotency-Key`` (:func:`idempotent`). Refusals are
 ``{"field", "code", "detail"}`` (:mod:`jifen.api.errors`): 400 bad input, 409 a conflict with
 the current state, 422 what the policy or the configuration refuses; out of scope is 404, a
-wrong role 403 (both audited ``access.denied``).
+wrong role 403 (both audited ``access.denied``). An endpoint of one object looks the object up
+before it reads the body: whoever may not see it gets 404 whatever they send.
 """
 
 from __future__ import annotations
@@ -457,10 +458,9 @@ class TaskRefuseView(TaskView):
     )
     @idempotent
     def post(self, request: Request, pk) -> Response:
+        task = self.task(pk)
         data = self.valid(s.RequiredReasonSerializer)
-        task = services.refuse(
-            self.task(pk), user=request.user, reason=data["reason"], now=clock.now()
-        )
+        task = services.refuse(task, user=request.user, reason=data["reason"], now=clock.now())
         return _task_data(self, task)
 
 
@@ -472,8 +472,8 @@ class TaskMaterialsView(TaskView):
     )
     @idempotent
     def post(self, request: Request, pk) -> Response:
-        data = self.valid(s.MaterialsRequestSerializer)
         task = self.task(pk)
+        data = self.valid(s.MaterialsRequestSerializer)
         services.request_materials(
             task, user=request.user, items=data["items"], note=data["note"], now=clock.now()
         )
@@ -488,10 +488,9 @@ class TaskExtendView(TaskView):
     )
     @idempotent
     def post(self, request: Request, pk) -> Response:
+        task = self.task(pk)
         data = self.valid(s.RequiredReasonSerializer)
-        task = services.extend(
-            self.task(pk), user=request.user, reason=data["reason"], now=clock.now()
-        )
+        task = services.extend(task, user=request.user, reason=data["reason"], now=clock.now())
         return _task_data(self, task)
 
 
@@ -503,10 +502,11 @@ class TaskDecideView(TaskView):
     )
     @idempotent
     def post(self, request: Request, pk) -> Response:
+        task = self.task(pk)
         data = self.valid(s.DecideSerializer)
         decisions = [services.ItemDecision(**d) for d in data["decisions"]]
         task = services.decide(
-            self.task(pk),
+            task,
             user=request.user,
             decisions=decisions,
             reason=data["reason"],

@@ -7,7 +7,7 @@ Refusals are ``{"field", "code", "detail"}`` (:mod:`jifen.api.errors`) with the 
 error's status (400 bad input, 403 role, 404 out of scope — both audited ``access.denied`` —,
 409 conflicts with the state or the open period, 422 refused by the rules). A second enrollment
 of the same resident answers 409 ``scenarios.already_enrolled`` with the existing
-``enrollment``.
+``enrollment``. An endpoint of one object looks the object up before it reads the body.
 """
 
 from __future__ import annotations
@@ -197,8 +197,8 @@ class ReexaminationFileView(ScenariosAPIView):
     def post(self, request: Request, pk) -> Response:
         from jifen.web.scenarios_portal import current_entry
 
-        data = self.valid(s.ReexaminationFileSerializer)
         enrollment = scope.enrollment_or_404(request, pk)
+        data = self.valid(s.ReexaminationFileSerializer)
         files = self.evidence_of(data["evidence"])
         entry = current_entry(enrollment)
         if entry is None:
@@ -272,8 +272,8 @@ class ReexaminationDecideView(ScenariosAPIView):
     def post(self, request: Request, pk) -> Response:
         from jifen.reexaminations.services import FactChange, decide
 
-        data = self.valid(s.ReexaminationDecideSerializer)
         r = scope.reexamination_or_404(request, pk)
+        data = self.valid(s.ReexaminationDecideSerializer)
         changes = [FactChange(**change) for change in data["changes"]]
         r = decide(
             r,
@@ -319,8 +319,8 @@ class PublishView(ScenariosAPIView):
     def post(self, request: Request, pk: int) -> Response:
         from jifen.rankings.services import publish
 
-        data = self.valid(s.PublicationDatesSerializer)
         ranking = scope.ranking_or_404(request, pk)
+        data = self.valid(s.PublicationDatesSerializer)
         publish(
             ranking=ranking,
             starts_on=data["starts_on"],

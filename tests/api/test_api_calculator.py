@@ -96,12 +96,13 @@ def test_bad_input_names_the_field(api, body, field):
     assert response.status_code == 400
     data = response.json()
     assert data["field"] == field, data
-    assert data["reason"]
+    assert set(data) == {"field", "code", "detail"} and data["code"] and data["detail"], data
 
 
 def test_malformed_json_is_a_400(api):
     response = api('{"profile": ', raw=True)
     assert response.status_code == 400
+    assert response.json()["code"] == "request.unparsable"
 
 
 def test_anonymous_users_cannot_use_the_calculator(client):

@@ -90,6 +90,19 @@ def test_another_departments_reviewer_gets_404_on_every_review_endpoint(
     assert [t["id"] for t in reviewer.get("/api/tasks/").json()] == []
 
 
+@pytest.mark.parametrize("body", [{}, {"reason": "", "items": "x", "decisions": 1}])
+def test_out_of_scope_is_404_before_the_body_is_read(api, town_only_claim, social_reviewer, body):
+    """The task is looked up first: a wrong or empty body does not tell a 400 from a 404."""
+    task = town_only_claim["task"]
+    reviewer = api(social_reviewer)
+    for step in ("refuse", "request-materials", "extend", "decide"):
+        before = denials()
+        response = reviewer.post(f"/api/tasks/{task}/{step}", body)
+        assert response.status_code == 404, (step, response.json())
+        assert response.json()["code"] == "not_found"
+        assert denials() == before + 1, step
+
+
 def test_a_shared_claim_shows_each_department_only_its_own_part(
     api, two_department_claim, town_reviewer, social_reviewer, center
 ):

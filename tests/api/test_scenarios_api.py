@@ -247,6 +247,23 @@ def test_dismissal_without_a_reason_is_refused(client, pw, clock):
     assert r.state == ReexaminationState.ACCEPTED
 
 
+def test_out_of_scope_is_404_before_the_body_is_read(client, pw):
+    """The enrollment, re-examination or ranking is looked up first: an empty body from
+    someone out of scope is a 404 (audited), not a 400."""
+    r = file_by_service(pw)
+    cases = [
+        (Api(client, pw.users["a"]), f"/api/enrollments/{pw.enrollments['c'].pk}/reexaminations"),
+        (Api(client, pw.edu), f"/api/reexaminations/{r.pk}/decide"),
+        (Api(client, pw.center), f"/api/rankings/{pw.ranking.pk + 1000}/publish"),
+    ]
+    for api, url in cases:
+        before = len(denied("out_of_scope"))
+        response = api.post(url, {})
+        assert response.status_code == 404, (url, response.json())
+        assert response.json() == {"field": None, "code": "not_found", "detail": "未找到。"}
+        assert len(denied("out_of_scope")) == before + 1, url
+
+
 # --- rankings ------------------------------------------------------------------------------------
 
 

@@ -80,35 +80,7 @@ def _body(response) -> object:
 
 
 #: (name, test) of the deviations tolerated until their fix lands.
-KNOWN_DEVIATIONS = (
-    (
-        # DRF's own refusals (not signed in, role refused, unparsable JSON, unsupported media
-        # type, method not allowed) answer {"detail": ...}; the schema documents the problem
-        # shape {field, code, detail}. Fix: one EXCEPTION_HANDLER giving the problem shape.
-        "DRF's default error body instead of the documented problem shape",
-        lambda response, case: (
-            400 <= response.status_code < 500
-            and isinstance(_body(response), dict)
-            and set(_body(response)) == {"detail"}
-        ),
-    ),
-    (
-        # GET /api/residents/ answers 400 {"field", "reason"}; the schema says {code, detail,
-        # field}.
-        "the resident search's own 400 body",
-        lambda response, case: (
-            case.path == "/api/residents/"
-            and response.status_code == 400
-            and isinstance(_body(response), dict)
-            and "reason" in _body(response)
-        ),
-    ),
-    (
-        # GET /api/me/facts answers a list of facts; the schema documents one Fact object.
-        "GET /api/me/facts documented as one object",
-        lambda response, case: case.path == "/api/me/facts" and response.status_code == 200,
-    ),
-)
+KNOWN_DEVIATIONS: tuple = ()
 
 
 def tolerated(check):

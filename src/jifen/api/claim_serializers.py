@@ -26,16 +26,6 @@ TASK_ACTIONS = ("accept", "refuse", "request_materials", "extend", "decide")
 MAX_LIST = 20
 
 
-class ErrorSerializer(serializers.Serializer):
-    """Every refusal of the claims API: the offending field, a stable code, a message."""
-
-    field = serializers.CharField(
-        allow_null=True, help_text="The offending field, e.g. items[0].level (null if none)"
-    )
-    code = serializers.CharField(help_text="A stable code, e.g. claims.duplicate_open_claim")
-    detail = serializers.CharField(help_text="A message for people (translated)")
-
-
 class EvidenceSerializer(serializers.ModelSerializer):
     download = serializers.SerializerMethodField()
 

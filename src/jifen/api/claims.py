@@ -4,9 +4,10 @@ sees everything. Thin adapters over :mod:`jifen.claims.services`, :mod:`jifen.ev
 :mod:`jifen.accounts.access`.
 
 Every state-changing endpoint takes an ``Idempotency-Key`` (:func:`idempotent`). Refusals are
-``{"field", "code", "detail"}``: 400 bad input, 409 a conflict with the current state, 422
-what the policy or the configuration refuses; out of scope is 404, a wrong role 403 (both
-audited ``access.denied``).
+``{"field", "code", "detail"}`` (:mod:`jifen.api.errors`): 400 bad input, 409 a conflict with
+the current state, 422 what the policy or the configuration refuses; out of scope is 404, a
+wrong role 403 (both audited ``access.denied``). An endpoint of one object looks the object up
+before it reads the body: whoever may not see it gets 404 whatever they send.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
@@ -27,6 +28,7 @@ from rest_framework.response import Response
 from jifen.accounts import access, auditing, clock
 from jifen.accounts.models import Role
 from jifen.api import claim_serializers as s
+from jifen.api.errors import problem, refusals
 from jifen.api.idempotency import idempotent
 from jifen.api.parsers import DecimalJSONParser
 from jifen.api.permissions import RoleAllowed
@@ -46,43 +48,7 @@ LIST_LIMIT = 200
 SOON_WORKDAYS = 3
 
 
-def problem(field: str | None, code: str, detail: Any, status_code: int = 400) -> Response:
-    return Response({"field": field, "code": code, "detail": str(detail)}, status=status_code)
-
-
-def _flatten(errors: Any, prefix: str = "") -> tuple[str, str, str]:
-    """The first error of a DRF ``ValidationError`` as (field path, code, message)."""
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            if key == "non_field_errors":
-                return _flatten(value, prefix)
-            if isinstance(key, int):  # a list serializer's errors by position
-                return _flatten(value, f"{prefix}[{key}]")
-            return _flatten(value, f"{prefix}.{key}" if prefix else str(key))
-    if isinstance(errors, list):
-        for index, value in enumerate(errors):
-            if isinstance(value, dict | list):
-                if value:
-                    return _flatten(value, f"{prefix}[{index}]")
-                continue
-            return prefix or "body", getattr(value, "code", "invalid") or "invalid", str(value)
-    return prefix or "body", getattr(errors, "code", "invalid") or "invalid", str(errors)
-
-
-ERRORS = {
-    400: OpenApiResponse(s.ErrorSerializer, description="bad input (names the field)"),
-    403: OpenApiResponse(s.ErrorSerializer, description="your role may not do this"),
-    404: OpenApiResponse(description="not found, or not within your responsibility"),
-    409: OpenApiResponse(
-        s.ErrorSerializer,
-        description="conflicts with the current state, or the same Idempotency-Key is in progress",
-    ),
-    422: OpenApiResponse(
-        s.ErrorSerializer,
-        description="refused by the policy or the configuration, or the Idempotency-Key was "
-        "used for another request",
-    ),
-}
+ERRORS = refusals(400, 403, 404, 409, 422)
 
 
 def responses(ok: Any, code: int = 200) -> dict[int, Any]:
@@ -90,7 +56,8 @@ def responses(ok: Any, code: int = 200) -> dict[int, Any]:
 
 
 class ClaimsAPIView(GenericAPIView):
-    """Base: role check, JSON with exact decimals, domain errors as ``{field, code, detail}``."""
+    """Base: role check, JSON with exact decimals, domain errors as ``{field, code, detail}``
+    (DRF's own refusals get the same shape from :func:`jifen.api.errors.exception_handler`)."""
 
     permission_classes = [RoleAllowed]
     allowed_roles = CLAIM_READERS
@@ -110,10 +77,7 @@ class ClaimsAPIView(GenericAPIView):
             return problem(None, exc.code, exc, status.HTTP_410_GONE)
         if isinstance(exc, ScoreError):  # no policy in force on the day
             return problem(None, "claims.no_policy", exc, 422)
-        if isinstance(exc, exceptions.ValidationError):
-            field, code, message = _flatten(exc.detail)
-            return problem(field, code, message, status.HTTP_400_BAD_REQUEST)
-        return super().handle_exception(exc)
+        return super().handle_exception(exc)  # DRF's refusals: jifen.api.errors
 
     def valid(self, serializer_class: type, data: Any = None) -> dict[str, Any]:
         serializer = serializer_class(
@@ -176,7 +140,7 @@ class ClaimListView(ClaimsAPIView):
             OpenApiParameter("status", str, enum=["draft", "submitted", "decided", "withdrawn"]),
             OpenApiParameter("kind", str, enum=["claim", "correction"]),
         ],
-        responses={200: s.ClaimSummarySerializer(many=True)},
+        responses={200: s.ClaimSummarySerializer(many=True), **refusals(403)},
     )
     def get(self, request: Request) -> Response:
         claims = access.claims_for(request.user)
@@ -242,7 +206,7 @@ def _items(view: ClaimsAPIView, items: list[dict[str, Any]]) -> list[services.Cl
 class ClaimDetailView(ClaimsAPIView):
     @extend_schema(
         summary="A claim (a reviewer sees only their department's items, tasks and files)",
-        responses={200: s.ClaimSerializer, 404: ERRORS[404]},
+        responses={200: s.ClaimSerializer, **refusals(403, 404)},
     )
     def get(self, request: Request, pk) -> Response:
         claim = access.claim_or_404(request, pk)
@@ -357,7 +321,7 @@ class EvidenceUploadView(ClaimsAPIView):
         request={"multipart/form-data": s.EvidenceUploadSerializer},
         responses={
             **responses(s.EvidenceSerializer, 201),
-            413: OpenApiResponse(s.ErrorSerializer, description="the file is too large"),
+            **refusals(413),
         },
     )
     @idempotent
@@ -389,8 +353,7 @@ class EvidenceDownloadView(ClaimsAPIView):
         summary="Download an evidence file (an attachment with a generated name)",
         responses={
             (200, "application/octet-stream"): OpenApiTypes.BINARY,
-            404: ERRORS[404],
-            410: OpenApiResponse(s.ErrorSerializer, description="removed (retention)"),
+            **refusals(403, 404, 410),
         },
     )
     def get(self, request: Request, pk):
@@ -435,7 +398,7 @@ class TaskListView(ClaimsAPIView):
     @extend_schema(
         summary="The review queue of your department (the center: all), oldest first",
         parameters=TASK_PARAMETERS,
-        responses={200: s.ReviewTaskSerializer(many=True), 400: ERRORS[400]},
+        responses={200: s.ReviewTaskSerializer(many=True), **refusals(400, 403)},
     )
     def get(self, request: Request) -> Response:
         tasks = access.tasks_for(request.user)
@@ -462,7 +425,7 @@ class TaskView(ClaimsAPIView):
 class TaskDetailView(TaskView):
     @extend_schema(
         summary="A review task with its items and the files you may open",
-        responses={200: s.TaskDetailSerializer, 403: ERRORS[403], 404: ERRORS[404]},
+        responses={200: s.TaskDetailSerializer, **refusals(403, 404)},
     )
     def get(self, request: Request, pk) -> Response:
         task = self.task(pk)
@@ -495,10 +458,9 @@ class TaskRefuseView(TaskView):
     )
     @idempotent
     def post(self, request: Request, pk) -> Response:
+        task = self.task(pk)
         data = self.valid(s.RequiredReasonSerializer)
-        task = services.refuse(
-            self.task(pk), user=request.user, reason=data["reason"], now=clock.now()
-        )
+        task = services.refuse(task, user=request.user, reason=data["reason"], now=clock.now())
         return _task_data(self, task)
 
 
@@ -510,8 +472,8 @@ class TaskMaterialsView(TaskView):
     )
     @idempotent
     def post(self, request: Request, pk) -> Response:
-        data = self.valid(s.MaterialsRequestSerializer)
         task = self.task(pk)
+        data = self.valid(s.MaterialsRequestSerializer)
         services.request_materials(
             task, user=request.user, items=data["items"], note=data["note"], now=clock.now()
         )
@@ -526,10 +488,9 @@ class TaskExtendView(TaskView):
     )
     @idempotent
     def post(self, request: Request, pk) -> Response:
+        task = self.task(pk)
         data = self.valid(s.RequiredReasonSerializer)
-        task = services.extend(
-            self.task(pk), user=request.user, reason=data["reason"], now=clock.now()
-        )
+        task = services.extend(task, user=request.user, reason=data["reason"], now=clock.now())
         return _task_data(self, task)
 
 
@@ -541,10 +502,11 @@ class TaskDecideView(TaskView):
     )
     @idempotent
     def post(self, request: Request, pk) -> Response:
+        task = self.task(pk)
         data = self.valid(s.DecideSerializer)
         decisions = [services.ItemDecision(**d) for d in data["decisions"]]
         task = services.decide(
-            self.task(pk),
+            task,
             user=request.user,
             decisions=decisions,
             reason=data["reason"],

@@ -7,18 +7,20 @@
   total first reaches N within ten years, with accrual only.
 
 Every answer carries ``"kind": "projection"`` and a disclaimer in English and Chinese.
+Refusals are ``{"field", "code", "detail"}`` (:mod:`jifen.api.errors`).
 """
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from jifen.accounts import clock
-from jifen.api.serializers import ProblemSerializer
-from jifen.api.views import ResidentSelfView, problem
+from jifen.api.errors import problem, refusal, refusals
+from jifen.api.views import ResidentSelfView
 from jifen.web import projection as service
 
 
@@ -47,9 +49,9 @@ class MyProjectionView(ResidentSelfView):
         ],
         responses={
             200: OpenApiTypes.OBJECT,
-            400: ProblemSerializer,
-            403: OpenApiResponse(description="not a resident"),
-            422: ProblemSerializer,
+            **refusals(400),
+            403: refusal("not signed in, or not a resident"),
+            422: refusal("your facts cannot be scored (projection.unavailable)"),
         },
     )
     def get(self, request: Request) -> Response:
@@ -58,14 +60,24 @@ class MyProjectionView(ResidentSelfView):
         today = clock.china_today()
         for key in params:
             if key not in ("on", "reach", "scenario"):
-                return problem(str(key)[:60], "unknown parameter")
+                return problem(
+                    str(key)[:60], "projection.unknown_parameter", _("Unknown parameter.")
+                )
         wants_reach = bool(params.get("reach", "").strip() or params.get("scenario", "").strip())
         try:
             if wants_reach:
                 if params.get("on", "").strip():
-                    return problem("on", "give either on, or reach/scenario")
+                    return problem(
+                        "on",
+                        "projection.conflicting_parameters",
+                        _("Give either on, or reach or scenario."),
+                    )
                 if params.get("reach", "").strip() and params.get("scenario", "").strip():
-                    return problem("reach", "give either reach or scenario")
+                    return problem(
+                        "reach",
+                        "projection.conflicting_parameters",
+                        _("Give either reach or scenario."),
+                    )
                 target = service.parse_target(params.get("reach"))
                 scenario = None
                 if target is None:
@@ -91,11 +103,9 @@ class MyProjectionView(ResidentSelfView):
                 request.user, resident, on=on, today=today
             )
         except service.ProjectionInputError as exc:
-            return problem(exc.field, str(exc.message))
-        except service.ProjectionUnavailable as exc:
-            return Response(
-                {"field": "profile", "reason": str(exc), "detail": f"profile: {exc}"}, status=422
-            )
+            return problem(exc.field, "projection.invalid", exc.message)
+        except service.ProjectionUnavailable as exc:  # the engine's reason, in English
+            return problem("profile", "projection.unavailable", exc, 422)
         data = projection.as_dict()
         data["opportunities"] = [o.as_dict() for o in found]
         return Response(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from jifen.api.errors import ProblemSerializer
 from jifen.scenarios.models import Enrollment, ScenarioVersion
 
 
@@ -94,11 +95,12 @@ class EnrollSerializer(serializers.Serializer):
     )
 
 
-class EnrollmentConflictSerializer(serializers.Serializer):
-    field = serializers.CharField(allow_null=True)
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    enrollment = EnrollmentSerializer()
+class EnrollmentConflictSerializer(ProblemSerializer):
+    """A 409 of enrollment: the problem, with the existing enrollment when already enrolled."""
+
+    enrollment = EnrollmentSerializer(
+        required=False, help_text="the existing enrollment (scenarios.already_enrolled only)"
+    )
 
 
 class PublicRowSerializer(serializers.Serializer):

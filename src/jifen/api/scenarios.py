@@ -3,16 +3,18 @@ masked list of a publication (no login), re-examination requests, and the staff 
 publish, accept, decide). Thin adapters over the services of ``jifen.scenarios``,
 ``jifen.rankings`` and ``jifen.reexaminations``, scoped by :mod:`jifen.accounts.access`.
 
-Refusals are ``{"field", "code", "detail"}`` with the domain error's status (400 bad input,
-403 role, 404 out of scope — both audited ``access.denied`` —, 409 conflicts with the state or
-the open period, 422 refused by the rules). A second enrollment of the same resident answers
-409 ``scenarios.already_enrolled`` with the existing ``enrollment``.
+Refusals are ``{"field", "code", "detail"}`` (:mod:`jifen.api.errors`) with the domain
+error's status (400 bad input, 403 role, 404 out of scope — both audited ``access.denied`` —,
+409 conflicts with the state or the open period, 422 refused by the rules). A second enrollment
+of the same resident answers 409 ``scenarios.already_enrolled`` with the existing
+``enrollment``. An endpoint of one object looks the object up before it reads the body.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -25,7 +27,8 @@ from jifen.accounts import access, auditing, clock
 from jifen.accounts import access as scope
 from jifen.accounts.models import Role
 from jifen.api import scenario_serializers as s
-from jifen.api.claims import ERRORS, ClaimsAPIView, problem
+from jifen.api.claims import ERRORS, ClaimsAPIView
+from jifen.api.errors import problem, refusal, refusals
 from jifen.api.idempotency import idempotent
 from jifen.evidence.models import Evidence
 from jifen.rankings.errors import NotPublic
@@ -74,7 +77,7 @@ class ScenariosAPIView(ClaimsAPIView):
 class ScenarioListView(ScenariosAPIView):
     @extend_schema(
         summary="Scenarios with a published version (staff: those within your responsibility)",
-        responses={200: s.ScenarioSerializer(many=True)},
+        responses={200: s.ScenarioSerializer(many=True), **refusals(403)},
     )
     def get(self, request: Request) -> Response:
         versions = (
@@ -126,7 +129,7 @@ class MyEnrollmentsView(ScenariosAPIView):
 
     @extend_schema(
         summary="Your enrollments with status, blockers and the points used",
-        responses={200: s.EnrollmentSerializer(many=True)},
+        responses={200: s.EnrollmentSerializer(many=True), **refusals(403)},
     )
     def get(self, request: Request) -> Response:
         enrollments = scope.enrollments_for(request.user).order_by("-applied_at")
@@ -136,7 +139,7 @@ class MyEnrollmentsView(ScenariosAPIView):
 class EnrollmentDetailView(ScenariosAPIView):
     @extend_schema(
         summary="One enrollment within your responsibility",
-        responses=responses(s.EnrollmentSerializer),
+        responses={200: s.EnrollmentSerializer, **refusals(403, 404)},
     )
     def get(self, request: Request, pk) -> Response:
         enrollment = scope.enrollment_or_404(request, pk)
@@ -160,7 +163,8 @@ class PublicListView(APIView):
         ],
         responses={
             200: s.PublicListSerializer,
-            404: OpenApiResponse(description="not public (not started, taken down, unknown)"),
+            **refusals(400),
+            404: refusal("not public (not started, taken down, unknown)"),
         },
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -170,7 +174,7 @@ class PublicListView(APIView):
             offset = max(0, int(request.query_params.get("offset", 0)))
             limit = min(PUBLIC_LIMIT, max(1, int(request.query_params.get("limit", PUBLIC_LIMIT))))
         except ValueError:
-            return problem("offset", "invalid", "offset and limit are whole numbers")
+            return problem("offset", "invalid", _("Offset and limit must be whole numbers."))
         try:
             data = api_data(pk, now=clock.now(), offset=offset, limit=limit)
         except NotPublic as exc:
@@ -194,12 +198,14 @@ class ReexaminationFileView(ScenariosAPIView):
     def post(self, request: Request, pk) -> Response:
         from jifen.web.scenarios_portal import current_entry
 
-        data = self.valid(s.ReexaminationFileSerializer)
         enrollment = scope.enrollment_or_404(request, pk)
+        data = self.valid(s.ReexaminationFileSerializer)
         files = self.evidence_of(data["evidence"])
         entry = current_entry(enrollment)
         if entry is None:
-            return problem("enrollment", "reexaminations.invalid", "not on a published list", 409)
+            return problem(
+                "enrollment", "reexaminations.invalid", _("Not on a published list."), 409
+            )
         from jifen.reexaminations.services import file_reexamination
 
         reexamination = file_reexamination(
@@ -217,7 +223,9 @@ class ReexaminationFileView(ScenariosAPIView):
         found = {e.pk: e for e in access.evidence_for(self.request.user).filter(pk__in=ids)}
         for index, pk in enumerate(ids):
             if pk not in found:
-                raise exceptions.ValidationError({f"evidence[{index}]": ["No such file of yours."]})
+                raise exceptions.ValidationError(
+                    {f"evidence[{index}]": [_("No such evidence file of yours.")]}
+                )
         return [found[pk] for pk in ids]
 
 
@@ -226,7 +234,7 @@ class ReexaminationListView(ScenariosAPIView):
         summary="Re-examinations within your responsibility (a reviewer: routed to your "
         "department; a resident: your own)",
         parameters=[OpenApiParameter("state", str)],
-        responses={200: s.ReexaminationSerializer(many=True)},
+        responses={200: s.ReexaminationSerializer(many=True), **refusals(403)},
     )
     def get(self, request: Request) -> Response:
         items = scope.reexaminations_for(request.user).select_related("enrollment", "department")
@@ -265,8 +273,8 @@ class ReexaminationDecideView(ScenariosAPIView):
     def post(self, request: Request, pk) -> Response:
         from jifen.reexaminations.services import FactChange, decide
 
-        data = self.valid(s.ReexaminationDecideSerializer)
         r = scope.reexamination_or_404(request, pk)
+        data = self.valid(s.ReexaminationDecideSerializer)
         changes = [FactChange(**change) for change in data["changes"]]
         r = decide(
             r,
@@ -312,8 +320,8 @@ class PublishView(ScenariosAPIView):
     def post(self, request: Request, pk: int) -> Response:
         from jifen.rankings.services import publish
 
-        data = self.valid(s.PublicationDatesSerializer)
         ranking = scope.ranking_or_404(request, pk)
+        data = self.valid(s.PublicationDatesSerializer)
         publish(
             ranking=ranking,
             starts_on=data["starts_on"],
@@ -329,7 +337,7 @@ class RankingDetailView(ScenariosAPIView):
 
     @extend_schema(
         summary="A frozen list (hash, cut-off, publication)",
-        responses=responses(s.RankingSerializer),
+        responses={200: s.RankingSerializer, **refusals(403, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(s.RankingSerializer(scope.ranking_or_404(request, pk)).data)

@@ -146,9 +146,3 @@ class CalculatorRequestSerializer(serializers.Serializer):
     review_date = serializers.DateField(
         required=False, allow_null=True, help_text="Review date for deduction windows."
     )
-
-
-class ProblemSerializer(serializers.Serializer):
-    field = serializers.CharField(help_text="The offending field, e.g. profile.city[2].date")
-    reason = serializers.CharField()
-    detail = serializers.CharField()

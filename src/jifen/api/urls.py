@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from jifen.api import views
@@ -98,3 +98,6 @@ from jifen.api import projection as projection_api  # noqa: E402
 urlpatterns += [
     path("me/projection", projection_api.MyProjectionView.as_view(), name="my_projection"),
 ]
+
+# Last: any other path under /api/ is a 404 in the problem shape (jifen.api.errors).
+urlpatterns += [re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found")]

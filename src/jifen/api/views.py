@@ -1,12 +1,16 @@
-"""API views: thin adapters over the access rules, the stored scores and the engine."""
+"""API views: thin adapters over the access rules, the stored scores and the engine. Refusals
+are ``{"field", "code", "detail"}`` (:mod:`jifen.api.errors`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import NotFound, ValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -14,13 +18,13 @@ from rest_framework.response import Response
 
 from jifen.accounts import access, auditing, clock
 from jifen.accounts.models import Role
+from jifen.api.errors import first_error, problem, refusal, refusals
 from jifen.api.parsers import DecimalJSONParser
 from jifen.api.permissions import RoleAllowed
 from jifen.api.serializers import (
     CalculatorRequestSerializer,
     FactSerializer,
     PermitSerializer,
-    ProblemSerializer,
     ResidentSerializer,
     ResidentSummarySerializer,
     ScoreSerializer,
@@ -49,12 +53,16 @@ class MyScoreView(ResidentSelfView):
 
     @extend_schema(
         summary="My current score with its explanation",
-        responses={200: ScoreSerializer, 404: OpenApiResponse(description="not scored yet")},
+        responses={
+            200: ScoreSerializer,
+            **refusals(403),
+            404: refusal("not scored yet (scores.not_scored)"),
+        },
     )
     def get(self, request: Request) -> Response:
         score = current_score(request, self.resident())
         if score is None:
-            raise NotFound("not scored yet")
+            return problem(None, "scores.not_scored", _("Not scored yet."), 404)
         return Response(self.get_serializer(score).data)
 
 
@@ -62,7 +70,10 @@ class MyFactsView(ResidentSelfView):
     serializer_class = FactSerializer
     pagination_class = None
 
-    @extend_schema(summary="The facts about me (current and superseded), with their source")
+    @extend_schema(
+        summary="The facts about me (current and superseded), with their source",
+        responses={200: FactSerializer(many=True), **refusals(403)},
+    )
     def get(self, request: Request) -> Response:
         facts = access.facts_for(request.user, self.resident()).order_by("code", "recorded_at")
         return Response(self.get_serializer(facts, many=True).data)
@@ -87,7 +98,7 @@ class ResidentSearchView(StaffView):
     @extend_schema(
         summary="Find residents within your responsibility (results masked)",
         parameters=SEARCH_PARAMETERS,
-        responses={200: ResidentSummarySerializer(many=True), 400: ProblemSerializer},
+        responses={200: ResidentSummarySerializer(many=True), **refusals(400, 403)},
     )
     def get(self, request: Request) -> Response:
         given = [
@@ -96,11 +107,10 @@ class ResidentSearchView(StaffView):
             if request.query_params.get(k, "").strip()
         ]
         if len(given) != 1:
-            raise ValidationError(
-                {
-                    "field": "identity_number",
-                    "reason": "give exactly one of identity_number, permit_number, name",
-                }
+            return problem(
+                "identity_number",
+                "residents.one_criterion",
+                _("Give exactly one of identity_number, permit_number and name."),
             )
         kind, term = given[0]
         results = list(search_residents(request.user, kind, term[:100])[:SEARCH_LIMIT])
@@ -122,7 +132,10 @@ class ResidentPartView(StaffView):
 class ResidentDetailView(ResidentPartView):
     serializer_class = ResidentSerializer
 
-    @extend_schema(summary="A resident (identity number masked)")
+    @extend_schema(
+        summary="A resident (identity number masked)",
+        responses={200: ResidentSerializer, **refusals(403, 404)},
+    )
     def get(self, request: Request, pk) -> Response:
         return Response(self.get_serializer(self.resident(pk)).data)
 
@@ -131,7 +144,10 @@ class ResidentFactsView(ResidentPartView):
     serializer_class = FactSerializer
     part = "facts"
 
-    @extend_schema(summary="A resident's facts that you may see (current and superseded)")
+    @extend_schema(
+        summary="A resident's facts that you may see (current and superseded)",
+        responses={200: FactSerializer(many=True), **refusals(403, 404)},
+    )
     def get(self, request: Request, pk) -> Response:
         facts = access.facts_for(request.user, self.resident(pk)).order_by("code", "recorded_at")
         return Response(self.get_serializer(facts, many=True).data)
@@ -141,7 +157,10 @@ class ResidentScoresView(ResidentPartView):
     serializer_class = ScoreSerializer
     part = "scores"
 
-    @extend_schema(summary="A resident's score history, newest first")
+    @extend_schema(
+        summary="A resident's score history, newest first",
+        responses={200: ScoreSerializer(many=True), **refusals(403, 404)},
+    )
     def get(self, request: Request, pk) -> Response:
         resident = self.resident(pk)
         scores = access.scores_for(request.user, resident).order_by("-computed_at", "-id")
@@ -152,7 +171,10 @@ class ResidentPermitsView(ResidentPartView):
     serializer_class = PermitSerializer
     part = "permits"
 
-    @extend_schema(summary="A resident's residence permits with their status history")
+    @extend_schema(
+        summary="A resident's residence permits with their status history",
+        responses={200: PermitSerializer(many=True), **refusals(403, 404)},
+    )
     def get(self, request: Request, pk) -> Response:
         from django.db.models import Prefetch
 
@@ -163,10 +185,6 @@ class ResidentPermitsView(ResidentPartView):
             .prefetch_related(history)
         )
         return Response(self.get_serializer(permits, many=True).data)
-
-
-def problem(field: str, reason: str) -> Response:
-    return Response({"field": field, "reason": reason, "detail": f"{field}: {reason}"}, status=400)
 
 
 class CalculatorView(GenericAPIView):
@@ -180,27 +198,42 @@ class CalculatorView(GenericAPIView):
     @extend_schema(
         summary="Score a profile (format version 1) on a date, with the explanation",
         request=CalculatorRequestSerializer,
-        responses={200: OpenApiTypes.OBJECT, 400: ProblemSerializer},
+        responses={200: OpenApiTypes.OBJECT, **refusals(400, 403)},
     )
     def post(self, request: Request) -> Response:
         data: Any = request.data
         if not isinstance(data, dict):
-            return problem("body", "must be a JSON object with profile, on and review_date")
+            return problem(
+                "body",
+                "calculator.not_an_object",
+                _("The body must be a JSON object with profile, on and review_date."),
+            )
         for key in data:
             if key not in self.KEYS:
-                return problem(str(key)[:60], "unknown key")
+                return problem(str(key)[:60], "calculator.unknown_key", _("Unknown key."))
         if not isinstance(data.get("profile"), dict):
-            return problem("profile", "required, a JSON object (score profile format v1)")
+            return problem(
+                "profile",
+                "calculator.profile_missing",
+                _("A score profile is required: a JSON object (format version 1)."),
+            )
         serializer = self.get_serializer(data=data)
         if not serializer.is_valid():
-            field, messages = next(iter(serializer.errors.items()))
-            return problem(field, str(messages[0]))
+            return problem(*first_error(serializer.errors))
         on = serializer.validated_data.get("on") or clock.china_today()
         review = serializer.validated_data.get("review_date") or on
         try:
             result = evaluate(data["profile"], on, review, policy_set())
-        except ProfileError as exc:
-            return problem(f"profile.{exc.field}", exc.reason)
+        except ProfileError as exc:  # the engine's reason, in English
+            return problem(f"profile.{exc.field}", "calculator.invalid_profile", exc.reason)
         except NoPolicyInForce as exc:
-            return problem("on", str(exc))
+            return problem("on", "calculator.no_policy", exc)
         return Response(result.as_dict())
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """A path under ``/api/`` that names no endpoint (an unknown path, an id of the wrong
+    form): 404 in the API's problem shape rather than the site's page."""
+    body = {"field": None, "code": "not_found", "detail": str(NotFound.default_detail)}
+    return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})

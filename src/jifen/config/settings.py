@@ -191,6 +191,7 @@ REST_FRAMEWORK = {
     # and it answered 500 on views without a serializer (found by tests/security/
     # test_api_fuzz.py). OPTIONS is answered 405.
     "DEFAULT_METADATA_CLASS": None,
+    "EXCEPTION_HANDLER": "jifen.api.errors.exception_handler",  # refusals as {field, code, detail}
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "jifen API",

@@ -1,6 +1,7 @@
 """The Idempotency-Key protocol (``jifen.api.idempotency.idempotent``) on a small test view:
-missing key, replay, another body, a duplicate in progress, failures that free the key, and
-two concurrent requests (PostgreSQL, threads) that do the work once."""
+missing key, replay, another body, failures that free the key (it is taken in the handler's
+transaction), and concurrent requests with one key (PostgreSQL, threads): the work is done
+once, the duplicates wait and get its response."""
 
 from __future__ import annotations
 

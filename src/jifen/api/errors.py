@@ -106,7 +106,7 @@ DESCRIPTIONS = {
     400: "bad input (names the field)",
     403: "not signed in, or your role may not do this",
     404: "not found, or not within your responsibility",
-    409: "conflicts with the current state, or the same Idempotency-Key is in progress",
+    409: "conflicts with the current state",
     410: "removed (retention)",
     413: "the file is too large",
     422: "refused by the policy or the configuration, or the Idempotency-Key was used for "

@@ -103,7 +103,7 @@ class EnrollView(ScenariosAPIView):
             409: OpenApiResponse(
                 s.EnrollmentConflictSerializer,
                 description="outside the open period (both dates in the detail), already "
-                "enrolled (with the existing enrollment), or the key is in progress",
+                "enrolled (with the existing enrollment)",
             ),
         },
     )

@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from jifen.api.errors import refusal
 from jifen.audit.choices import Result
 from jifen.audit.services import record
 from jifen.feeds.auth import DepartmentClient, DepartmentTokenAuthentication, IsDepartmentClient
@@ -168,10 +169,11 @@ class FeedBatchCollection(_FeedView):
             201: OpenApiResponse(_BATCH_SCHEMA, description="applied; the row-by-row report"),
             200: OpenApiResponse(_BATCH_SCHEMA, description="the same file was already applied"),
             422: OpenApiResponse(_BATCH_SCHEMA, description="the file was refused (unreadable)"),
-            401: OpenApiResponse(description="no valid department token"),
-            403: OpenApiResponse(description="the department does not send this feed"),
-            413: OpenApiResponse(description="the body is too large"),
-            415: OpenApiResponse(description="not text/csv or application/json"),
+            401: refusal("no valid department token"),
+            403: refusal("the department does not send this feed"),
+            404: refusal("no such feed"),
+            413: refusal("the body is too large"),
+            415: refusal("not text/csv or application/json"),
         },
         examples=[
             OpenApiExample(
@@ -216,7 +218,12 @@ class FeedBatchCollection(_FeedView):
         operation_id="feeds_batches_list",
         summary="The department's recent batches of this feed",
         parameters=[_FEED_PARAMETER],
-        responses={200: OpenApiResponse({"type": "array", "items": _BATCH_SCHEMA})},
+        responses={
+            200: OpenApiResponse({"type": "array", "items": _BATCH_SCHEMA}),
+            401: refusal("no valid department token"),
+            403: refusal("the department does not send this feed"),
+            404: refusal("no such feed"),
+        },
         tags=["feeds"],
     )
     def get(self, request: Request, feed: str) -> Response:
@@ -233,7 +240,12 @@ class FeedBatchDetail(_FeedView):
         operation_id="feeds_batches_retrieve",
         summary="One batch of this feed with its row-by-row report",
         parameters=[_FEED_PARAMETER],
-        responses={200: OpenApiResponse(_BATCH_SCHEMA), 404: OpenApiResponse()},
+        responses={
+            200: OpenApiResponse(_BATCH_SCHEMA),
+            401: refusal("no valid department token"),
+            403: refusal("the department does not send this feed"),
+            404: refusal("no such feed, or not one of the department's batches"),
+        },
         tags=["feeds"],
     )
     def get(self, request: Request, feed: str, pk: int) -> Response:

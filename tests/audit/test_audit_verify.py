@@ -34,6 +34,7 @@ def test_an_intact_chain_verifies(write_entries):
     assert report.broken_sequence is None
 
 
+@pytest.mark.tampers_audit_chain
 def test_a_changed_entry_is_reported_with_its_sequence(write_entries, triggers_dropped, raw_sql):
     write_entries(5)
     with triggers_dropped():
@@ -46,6 +47,7 @@ def test_a_changed_entry_is_reported_with_its_sequence(write_entries, triggers_d
     assert report.last_sequence == 2
 
 
+@pytest.mark.tampers_audit_chain
 def test_a_changed_time_is_detected(write_entries, triggers_dropped, raw_sql):
     write_entries(3)
     later = dt.datetime(2025, 3, 2, tzinfo=dt.UTC)
@@ -55,6 +57,7 @@ def test_a_changed_time_is_detected(write_entries, triggers_dropped, raw_sql):
     assert (report.ok, report.broken_sequence) == (False, 1)
 
 
+@pytest.mark.tampers_audit_chain
 def test_a_deleted_middle_entry_is_reported_as_a_gap(write_entries, triggers_dropped, raw_sql):
     write_entries(5)
     with triggers_dropped():
@@ -66,6 +69,7 @@ def test_a_deleted_middle_entry_is_reported_as_a_gap(write_entries, triggers_dro
     assert "#4" in report.detail
 
 
+@pytest.mark.tampers_audit_chain
 def test_deleted_first_entries_are_reported(write_entries, triggers_dropped, raw_sql):
     write_entries(4)
     with triggers_dropped():
@@ -78,6 +82,7 @@ def test_deleted_first_entries_are_reported(write_entries, triggers_dropped, raw
     )
 
 
+@pytest.mark.tampers_audit_chain
 def test_a_rewritten_and_rehashed_entry_breaks_the_next_link(
     write_entries, triggers_dropped, raw_sql
 ):
@@ -96,6 +101,7 @@ def test_a_rewritten_and_rehashed_entry_breaks_the_next_link(
     assert report.problem == ChainProblem.LINK_BROKEN
 
 
+@pytest.mark.tampers_audit_chain
 def test_swapped_entries_are_detected(write_entries, triggers_dropped, raw_sql):
     write_entries(4)
     with triggers_dropped():
@@ -106,6 +112,7 @@ def test_swapped_entries_are_detected(write_entries, triggers_dropped, raw_sql):
     assert (report.ok, report.broken_sequence) == (False, 2)
 
 
+@pytest.mark.tampers_audit_chain
 def test_a_range_is_verified_and_linked_to_the_entry_before_it(
     write_entries, triggers_dropped, raw_sql
 ):
@@ -129,6 +136,7 @@ def test_the_command_prints_the_head_of_an_intact_chain(write_entries, capsys):
     assert entries[-1].entry_hash in out
 
 
+@pytest.mark.tampers_audit_chain
 def test_the_command_fails_on_a_broken_chain(write_entries, triggers_dropped, raw_sql):
     write_entries(3)
     with triggers_dropped():

@@ -15,8 +15,8 @@ data) this script
 3. drives one enrollment per resident through ``POST /api/scenarios/<id>/enroll`` with an
    ``Idempotency-Key``, from a pool of client threads, paced open-loop at ``--rate``
    submissions per second in bursts of ``--burst`` at the same instant; a share of the
-   residents (``--dup``) sends the same request twice at once (same key: the second waits for
-   the first and is answered with its response, ``Idempotent-Replayed``), another share
+   residents (``--dup``) sends the same request twice at once (same key: one is answered 201,
+   the other 409 ``idempotency.in_progress`` and retried, then replayed), another share
    (``--dup-new-key``) submits again with a NEW key (answered 409 ``already_enrolled`` with
    the existing enrollment); timeouts, connection errors, 5xx and 409 are retried with the
    same key (up to ``--retries`` times);
@@ -28,6 +28,18 @@ data) this script
 
 Target (issue 5, this 2-core machine): 0 lost, 0 duplicated, p99 < 500 ms at 200
 submissions/second.
+
+Ten times that (issue 8, "a queue, not errors"): every resident arriving within one second,
+each on a connection of their own, waiting as long as it takes —
+
+    .venv/bin/python bench/open_period.py --n 2000 --rate 2000 --burst 100 --clients 2000 \\
+        --timeout 300
+
+The server's listen queue (``--backlog``; a load balancer's queue in production) holds the
+connections the workers are not serving yet: the expected outcome is no error of any kind
+(no refused or reset connection, no 5xx, no retry), every submission acknowledged once, and
+latency that grows with the position in the queue (``latency_to_ack``; ``elapsed_s`` is
+when the last one was answered).
 
     .venv/bin/python bench/open_period.py \\
         --database-url postgres://postgres@127.0.0.1:5432/jifen_bench_open --n 2000 --rate 200
@@ -461,6 +473,8 @@ def drive(args, fixture: dict[str, Any]) -> dict[str, Any]:
             job["since"] = time.perf_counter()
             submit(job, args, results, ports)
 
+    if args.clients > 200:
+        threading.stack_size(256 * 1024)  # thousands of waiting clients: small stacks
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(args.clients)]
     for t in threads:
         t.start()

@@ -1,7 +1,7 @@
 """The Idempotency-Key protocol (``jifen.api.idempotency.idempotent``) on a small test view:
-missing key, replay, another body, failures that free the key (it is taken in the handler's
-transaction), and concurrent requests with one key (PostgreSQL, threads): the work is done
-once, the duplicates wait and get its response."""
+missing key, replay, another body, a duplicate while the first is handled (409), failures that
+free the key (it is taken in the handler's transaction), and concurrent requests with one key
+(PostgreSQL, threads) that do the work once."""
 
 from __future__ import annotations
 
@@ -135,6 +135,31 @@ def test_keys_belong_to_one_user(user):
     assert work_done() == 2
 
 
+@needs_postgresql
+def test_a_duplicate_while_the_first_is_in_progress_gets_409(user):
+    import psycopg
+
+    settings_dict = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings_dict["NAME"], user=settings_dict["USER"], host=settings_dict["HOST"],
+        port=settings_dict["PORT"] or 5432, password=settings_dict["PASSWORD"] or None,
+    )  # fmt: skip
+    try:
+        # Another request's transaction holds the key (what ``begin`` takes first).
+        other.execute("BEGIN")
+        other.execute("SELECT pg_advisory_xact_lock(%s, %s)", services.lock_keys(user.pk, "key-1"))
+        response = call(user, {"n": 1})
+        assert response.status_code == 409
+        assert response.data["code"] == "idempotency.in_progress"
+        assert response["Retry-After"] == "1"
+        assert work_done() == 0
+        other.execute("ROLLBACK")  # the first request failed: the key is free again
+        assert call(user, {"n": 1}).status_code == 201
+        assert work_done() == 1
+    finally:
+        other.close()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_taking_a_key_outside_the_handlers_transaction_is_refused():
     user = make_user("resident")
@@ -229,9 +254,9 @@ def test_two_concurrent_requests_with_one_key_do_the_work_once():
     for thread in threads:
         thread.join(timeout=60)
     assert not errors
-    # The duplicates queued behind the first and got its answer: no error to retry.
-    assert [status for status, _replayed in statuses] == [201, 201, 201, 201]
-    assert sorted(replayed for _status, replayed in statuses) == [False, True, True, True]
+    # The first holds the key while it works; the duplicates are told so (409, retry later).
+    assert sorted(status for status, _replayed in statuses) == [201, 409, 409, 409]
+    assert not any(replayed for _status, replayed in statuses)
     assert work_done() == 1
     assert call(user, {"n": 1}, view=view)["Idempotent-Replayed"] == "true"
     assert work_done() == 1

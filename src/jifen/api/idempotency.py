@@ -4,8 +4,8 @@
 - a replay (same user, key, method, path and body) → the stored status and body, with the
   header ``Idempotent-Replayed: true``; the handler does not run again;
 - the same key with another method, path or body → 422;
-- the same request while the first is still being handled → it waits for the first and is
-  then answered like a replay (or handled, if the first failed): a queue, not an error.
+- the same key while the first request is still being handled → 409 (``Retry-After: 1``) on
+  PostgreSQL; SQLite's single writer makes the duplicate wait and then replay.
 
 Taking the key, the handler and storing its response are one transaction
 (:mod:`jifen.idempotency.services`), so a claim and the record of the response that announced
@@ -48,7 +48,7 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     required=True,
     description="A key unique to this action (e.g. a UUID): a retry with the same key and body "
     "returns the stored response; another body with the same key gets 422; a duplicate sent "
-    "while the first is handled waits for it and gets its response.",
+    "while the first is still handled gets 409.",
 )
 
 
@@ -119,6 +119,13 @@ def idempotent(handler):
                     digest=digest,
                     now=clock.now(),
                 )
+                if outcome is Outcome.IN_PROGRESS:
+                    return _problem(
+                        409,
+                        "idempotency.in_progress",
+                        _("A request with this Idempotency-Key is still being handled."),
+                        headers={"Retry-After": "1"},
+                    )
                 if outcome is Outcome.MISMATCH:
                     return _problem(
                         422,

@@ -1,13 +1,16 @@
 """Idempotency keys: one record per user and key, written in the handler's own transaction.
 
-``begin`` runs first inside the transaction that will also run the handler and ``complete``:
-it inserts the key's record (the unique constraint on user + key is the arbiter on both
-databases). A concurrent request with the same key blocks on that insert until the first
-transaction ends — PostgreSQL waits on the unique index entry, SQLite on its write lock — and
-then either finds the completed record (a replay, or a mismatch when the request differs) or,
-when the first rolled back, inserts the record itself and handles the request. So a duplicate
-queues behind the original instead of failing, a failed handler leaves no record (the key is
-free again), and nothing is committed between reserving the key and storing the response.
+``begin`` runs first inside the transaction that will also run the handler and ``complete``,
+so nothing is committed between taking the key and storing the response, and a failed handler
+leaves no record (the key is free again).
+
+- On PostgreSQL the key is held by a transaction-scoped advisory lock on a hash of user and
+  key (the two-key form, apart from the audit chain's one-key lock): a concurrent duplicate
+  does not get it and is answered ``IN_PROGRESS`` (409) at once (security.md). Whoever holds
+  the lock inserts the record; a conflict on the unique constraint (user + key) means the key
+  was completed before: a replay, or a mismatch when the request differs.
+- SQLite (the embedded single-process mode) serializes writers: a duplicate waits for the
+  first transaction on the write lock, then finds the completed record and replays it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,26 @@ class Outcome(enum.Enum):
     NEW = "new"  # the key is ours: handle the request
     REPLAY = "replay"  # completed before: return the stored response
     MISMATCH = "mismatch"  # the key was used for a different request
+    IN_PROGRESS = "in_progress"  # the same key is being handled right now (PostgreSQL)
+
+
+def lock_keys(user_id: int, key: str) -> tuple[int, int]:
+    """The two signed 32-bit advisory lock keys of ``user_id`` and ``key``."""
+    digest = hashlib.blake2b(f"{user_id}\n{key}".encode(), digest_size=8).digest()
+    return (
+        int.from_bytes(digest[:4], "big", signed=True),
+        int.from_bytes(digest[4:], "big", signed=True),
+    )
+
+
+def _take(user_id: int, key: str) -> bool:
+    """Hold the key until the transaction ends; False when another transaction holds it."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return True  # SQLite: the write lock serializes duplicates
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", list(lock_keys(user_id, key)))
+        return bool(cursor.fetchone()[0])
 
 
 def request_hash(method: str, path: str, body_digest: str) -> str:
@@ -36,7 +59,7 @@ def request_hash(method: str, path: str, body_digest: str) -> str:
 
 def begin(
     *, user, key: str, method: str, path: str, digest: str, now: dt.datetime
-) -> tuple[Outcome, IdempotencyRecord]:
+) -> tuple[Outcome, IdempotencyRecord | None]:
     """Take ``key`` for this request inside the caller's transaction, or say why not.
 
     The record is written in state ``in_progress``; no other transaction ever sees that
@@ -46,6 +69,8 @@ def begin(
         raise RuntimeError("idempotency.begin() must run inside the handler's transaction")
     method = method.upper()
     path = path[:500]
+    if not _take(user.pk, key):
+        return Outcome.IN_PROGRESS, None
     while True:
         try:
             with transaction.atomic():  # a savepoint: a conflict leaves the transaction usable

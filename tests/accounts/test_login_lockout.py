@@ -128,16 +128,21 @@ def test_five_failures_lock_the_account_for_thirty_minutes(client, now):
     assert locked.data["consecutive"] == 5
     assert locked.source_address == "10.1.2.3" and locked.data["user_agent"] == UA
 
-    # Locked: even the right password is refused, with a message that says so.
+    # Locked: even the right password is refused, with the message every failed login gets
+    # (a user name that does not exist gets it too: the answer does not reveal accounts).
     now.move(minutes=29)
     response = post_login(client, "center", PASSWORD)
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
     [error] = response.context["form"].non_field_errors().as_data()
-    assert error.code == "locked"
-    assert "09:30" in str(response.context["form"].non_field_errors())  # 01:30 UTC in +08:00
-    refused = entries("auth.login_failed")[-1]
+    assert error.code == "invalid_login"
+    message = str(response.context["form"].non_field_errors())
+    unknown = post_login(client, "nobody-of-that-name", PASSWORD)
+    assert str(unknown.context["form"].non_field_errors()) == message
+    assert "5" in message and "30" in message  # the rule is stated
+    refused = [e for e in entries("auth.login_failed") if e.object_id == str(user.pk)][-1]
     assert refused.result == "denied" and refused.data["reason"] == "locked"
+    assert locked.data["locked_until"] == (T0 + dt.timedelta(minutes=30)).isoformat()
 
     # Thirty minutes after the lock the right password works and the counters start again.
     now.move(minutes=1, seconds=1)

@@ -1,23 +1,27 @@
-"""The login form: Django's, with a clear message for a locked account."""
+"""The login form: Django's, with one refusal for every failed login.
+
+A wrong password, an unknown user name and a locked account get the same message, which states
+the lock-out rule: answering "locked" only for accounts that exist would tell anyone who tries
+five passwords which user names are real (OWASP ASVS V2/V3, account enumeration). Why a login
+failed is in the audit log (``auth.login_failed`` with its reason, ``auth.locked``).
+"""
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from jifen.accounts import clock, lockout
+from jifen.accounts import lockout
 
 
 class LoginForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": _("The user name or password is not correct."),
-        "locked": _(
-            "This account is locked after repeated failed logins. "
-            "Try again after %(time)s (Beijing time)."
+        "invalid_login": _(
+            "The user name or password is not correct, or the account is locked: after "
+            "%(attempts)s failed logins in a row an account is locked for %(minutes)s minutes."
         ),
     }
 
@@ -33,13 +37,12 @@ class LoginForm(AuthenticationForm):
     )
 
     def get_invalid_login_error(self) -> ValidationError:
-        username = self.cleaned_data.get("username")
-        user = get_user_model()._default_manager.filter(username=username).first()
-        if user is not None and lockout.is_locked(user, clock.now()):
-            until = user.locked_until.astimezone(clock.CHINA)
-            return ValidationError(
-                self.error_messages["locked"],
-                code="locked",
-                params={"time": until.strftime("%Y-%m-%d %H:%M")},
-            )
-        return super().get_invalid_login_error()
+        policy = lockout.LockPolicy.from_settings()
+        return ValidationError(
+            self.error_messages["invalid_login"],
+            code="invalid_login",
+            params={
+                "attempts": policy.max_consecutive,
+                "minutes": int(policy.lock_for.total_seconds() // 60),
+            },
+        )

@@ -1,11 +1,13 @@
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from jifen.api import views
 
 app_name = "api"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The schema read in Swagger UI (for the departments' integrators); the same audience.
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("me/score", views.MyScoreView.as_view(), name="my_score"),
     path("me/facts", views.MyFactsView.as_view(), name="my_facts"),
     path("residents/", views.ResidentSearchView.as_view(), name="residents"),

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files (no CDN)
     "jifen.web",
     "jifen.org",
     "jifen.residents",
@@ -202,6 +203,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # /api/docs/: Swagger UI from the platform's own static files, never a foreign CDN
+    # (PIPL Art. 36, docs/operations.md).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "PermitStatusEnum": "jifen.residents.models.PermitStatus",
         "ScoreStatusEnum": "jifen.scores.models.ScoreStatus",

@@ -188,7 +188,7 @@ def test_correction_supersedes_the_fact(
         channel="portal",
         now=NOW,
     )
-    assert claim.kind == "correction" and claim.number.startswith("YY2026")
+    assert claim.kind == "correction" and claim.number.startswith("GZ2026")
     task = claim.tasks.get()
     assert task.department.code == "social_work_dept"
     entry = last_entry("correction.filed")

@@ -91,7 +91,7 @@ class Claim(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=ClaimStatus.choices, default=ClaimStatus.DRAFT
     )
-    #: The application number (``SQ2026000123``; corrections ``YY…``), set at submission.
+    #: The application number (``SQ2026000123``; corrections ``GZ…``), set at submission.
     number = models.CharField(_("application number"), max_length=20, blank=True, default="")
     channel = models.CharField(
         _("channel"), max_length=8, choices=Channel.choices, default=Channel.PORTAL

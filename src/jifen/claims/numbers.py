@@ -1,7 +1,7 @@
 """Application numbers: a prefix, the China year and six digits (``SQ2026000123``).
 
 One counter row per prefix and year (``claims_numbercounter``) serves claims (``SQ``),
-corrections and enrollments (``YY``), re-examinations (``FH``) and fraud cases (``WG``). The
+corrections (``GZ``), enrollments (``YY``), re-examinations (``FH``) and fraud cases (``WG``). The
 number is drawn with one ``UPDATE … RETURNING`` (PostgreSQL, and SQLite from 3.35): the row lock
 it takes is held until the caller's transaction ends, so numbers are given in commit order and
 a rolled-back caller gives its number back — no gaps, no duplicates. The first number of a

@@ -45,7 +45,7 @@ MAX_DRAFT_BYTES = 64 * 1024
 _HUNDREDTH = Decimal("0.01")
 _MAX_QUANTITY = Decimal("999999999999.99")
 #: Audit/notification kinds.
-NUMBER_PREFIX = {"claim": "SQ", "correction": "YY"}
+NUMBER_PREFIX = {"claim": "SQ", "correction": "GZ"}  # 申请, 更正
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,8 @@ from jifen.residents.models import Resident
 from jifen.scenarios.content import CHINA
 from jifen.scenarios.errors import NotAllowed
 
-#: Application numbers of enrollments: ``YY2026000001`` (积分应用). The counter row is the
-#: claims app's (prefix ``YY`` shared with corrections), so no two applications of either
-#: kind ever carry the same number.
+#: Application numbers of enrollments: ``YY2026000001`` (积分应用), drawn from the claims app's
+#: counter table (``jifen.claims.numbers``) under a prefix of their own.
 NUMBER_PREFIX = "YY"
 
 

@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from jifen.accounts.models import Role, User
 from jifen.audit.models import AuditEntry
@@ -10,6 +11,7 @@ from jifen.claims.models import Claim, ReviewTask
 from jifen.demo.loader import DEMO_ACCOUNTS, DEMO_PASSWORD
 from jifen.facts.models import Fact
 from jifen.feeds.models import FeedBatch
+from jifen.rankings.services import current_publications
 from jifen.residents.models import Resident
 from jifen.scenarios.models import Enrollment, ScenarioVersion
 from jifen.scores.models import Score
@@ -43,9 +45,14 @@ def test_demo_load_sends_a_population_through_the_feeds_and_scores_it(
     assert {"submitted", "accepted", "materials_requested", "approved"} <= states
     assert Claim.objects.filter(kind="claim", resident__account__username="resident").exists()
     assert AuditEntry.objects.filter(action="claim.decided").exists()
-    # Two published scenarios, open now; the clerk has enrolled residents of their town.
-    assert ScenarioVersion.objects.filter(status="published").count() == 2
+    # Two published scenarios open now, the clerk has enrolled residents of their town; a
+    # third, closed, has its ranking published from today with the demo resident on the list.
+    assert ScenarioVersion.objects.filter(status="published").count() == 3
     assert Enrollment.objects.filter(resident__town__code="wutong").exists()
+    [publication] = current_publications(now=timezone.now())
+    assert publication.ranking.entries.filter(
+        enrollment__resident__account__username="resident"
+    ).exists()
     # The approved commendation is a fact of the demo resident, counted in their current score.
     commendation = Fact.objects.get(source="claim", code="honours.commendation")
     score = Score.objects.get(resident=commendation.resident, is_current=True)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from jifen.demo.claims import seed_demo_claims
 from jifen.demo.loader import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
+from jifen.rankings.demo import seed_demo_publication
 from jifen.residents.models import Resident
 from jifen.scenarios.demo import seed_demo_scenarios
 
@@ -56,6 +57,8 @@ class Command(BaseCommand):
         seeded = seed_demo_claims(now=timezone.now())
         self.stderr.write("demo: publishing the school-place and housing scenarios")
         seed_demo_scenarios(now=timezone.now())
+        self.stderr.write("demo: a training scenario whose list is published from today")
+        seed_demo_publication(now=timezone.now())
         call_command("worker", "--once", stdout=self.stderr)
         for batch in report.batches:
             self.stdout.write(

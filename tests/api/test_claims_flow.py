@@ -239,7 +239,7 @@ def test_a_correction_of_a_scored_fact(api, resident, resident_user, social_revi
     )
     assert filed.status_code == 201, filed.json()
     claim = filed.json()
-    assert claim["kind"] == "correction" and claim["number"].startswith("YY2026")
+    assert claim["kind"] == "correction" and claim["number"].startswith("GZ2026")
     assert [t["department"] for t in claim["tasks"]] == ["social_work_dept"]
     duplicate = api(resident_user).post(
         "/api/corrections/", {"fact": fact.pk, "statement": "again"}

@@ -299,7 +299,7 @@ def test_a_correction_of_a_fed_fact(alice, cw):
     claim = Claim.objects.get(kind="correction")
     assert response["Location"] == f"/me/claims/{claim.pk}/"
     assert (
-        claim.number.startswith("YY") and claim.tasks.get().department.code == "health_commission"
+        claim.number.startswith("GZ") and claim.tasks.get().department.code == "health_commission"
     )
     item = claim.items.get()
     assert item.disputed_fact == fact and item.date == dt.date(2024, 11, 1)

@@ -179,6 +179,9 @@ def file_on_phone(browser, base: str, password: str, shots) -> str:
     assert number.startswith("SQ")
     assert "公安局" in page.inner_text("main")
     assert page.locator("#evidence-files img").count() == 1  # the photo, inline
+    # The photo is loaded lazily: bring it into view and let it load before measuring it.
+    page.locator("#evidence-files img").scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelector('#evidence-files img').complete")
     assert page.evaluate("document.querySelector('#evidence-files img').naturalWidth") == 64
     no_sideways_scroll(page)
     page.screenshot(path=str(shots[1]), full_page=True)

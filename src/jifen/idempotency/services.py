@@ -71,7 +71,7 @@ def begin(
     path = path[:500]
     if not _take(user.pk, key):
         return Outcome.IN_PROGRESS, None
-    while True:
+    for _attempt in range(2):
         try:
             with transaction.atomic():  # a savepoint: a conflict leaves the transaction usable
                 record = IdempotencyRecord.objects.create(
@@ -84,13 +84,16 @@ def begin(
                     created_at=now,
                 )
             return Outcome.NEW, record
-        except IntegrityError:
+        except IntegrityError as exc:
             found = IdempotencyRecord.objects.filter(user=user, key=key).first()
+            error = exc
         if found is None:
             continue  # purged between the conflict and the read: take the key
         if (found.method, found.path, found.request_hash) != (method, path, digest):
             return Outcome.MISMATCH, found
         return Outcome.REPLAY, found
+    # A conflict that names no record of this key is not a duplicate: let it surface.
+    raise error
 
 
 def complete(record: IdempotencyRecord, *, status: int, body, now: dt.datetime) -> None:
